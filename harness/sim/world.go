@@ -1,0 +1,227 @@
+// Package sim is ctrlsim's deterministic discrete-event engine: a virtual clock,
+// an event queue ordered by (time, sequence number), named pseudo-random streams
+// derived from one root seed, and coroutines that let ordinary blocking Go code
+// (controllers written the way upstream writes them) run one at a time.
+//
+// Nothing in a World reads the wall clock, global randomness or goroutine
+// scheduling order: the same seed and the same inputs give the same run.
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Epoch is the wall-clock instant that virtual time zero stands for. Object
+// timestamps (creationTimestamp, conditions) are Epoch plus virtual time.
+var Epoch = time.Date(2025, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+// Verdict says how a run ended.
+type Verdict string
+
+const (
+	// Idle: nothing was left to do (the event queue drained).
+	Idle Verdict = "idle"
+	// Stopped: someone called Stop (a check concluded, a scenario ended).
+	Stopped Verdict = "stopped"
+	// Runaway: the run passed its maximum virtual time or event count.
+	Runaway Verdict = "runaway"
+	// Blocked: a coroutine blocked outside the runtime (a raw channel, a mutex,
+	// the wall clock) and the engine could not go on.
+	Blocked Verdict = "blocked"
+)
+
+// Limits bound a run, so that a livelocked controller ends in a verdict rather
+// than a hang. Zero values mean "no limit" for MaxTime and MaxEvents.
+type Limits struct {
+	MaxTime   time.Duration // virtual time
+	MaxEvents uint64
+	// BlockTimeout is how long (wall clock) a single coroutine may run without
+	// yielding before it is reported as blocked outside the runtime. It only
+	// detects hangs; it never influences a run that does not hang. Default 10s.
+	BlockTimeout time.Duration
+}
+
+// Outcome is the result of Run.
+type Outcome struct {
+	Verdict Verdict
+	Reason  string        // for Runaway, Blocked and Stopped: why
+	Now     time.Duration // virtual time at the end
+	Events  uint64        // events executed
+}
+
+// Failure is a problem of an actor, not of the harness: a controller that
+// panicked or blocked outside the runtime. The run goes on without it.
+type Failure struct {
+	Actor   string        `json:"actor"`
+	Kind    string        `json:"kind"` // "panic" or "blocked"
+	Time    time.Duration `json:"time"`
+	Seed    uint64        `json:"seed"`
+	Message string        `json:"message"`
+	Stack   string        `json:"stack,omitempty"`
+}
+
+func (f Failure) Error() string {
+	return fmt.Sprintf("%s: %s at virtual time %v (seed %d): %s", f.Actor, f.Kind, f.Time, f.Seed, f.Message)
+}
+
+// World is one simulation: its clock, its event queue, its randomness and its
+// coroutines. A World is driven by one goroutine at a time.
+type World struct {
+	seed    uint64
+	now     time.Duration
+	seq     uint64
+	events  uint64
+	queue   eventQueue
+	streams *Streams
+	limits  Limits
+
+	current  *Proc
+	procs    map[*Proc]struct{}
+	failures []Failure
+	stopped  string
+	progress atomic.Uint64 // events executed, read by the hang watchdog
+}
+
+// New returns a World at virtual time zero.
+func New(seed uint64, limits Limits) *World {
+	if limits.BlockTimeout == 0 {
+		limits.BlockTimeout = 10 * time.Second
+	}
+	return &World{seed: seed, streams: NewStreams(seed), limits: limits, procs: map[*Proc]struct{}{}}
+}
+
+// Seed is the root seed.
+func (w *World) Seed() uint64 { return w.seed }
+
+// Elapsed is the virtual time since the start of the run.
+func (w *World) Elapsed() time.Duration { return w.now }
+
+// Now is the current virtual instant as a wall-clock time (Epoch + Elapsed).
+func (w *World) Now() time.Time { return Epoch.Add(w.now) }
+
+// Rand returns the named stream (see Streams).
+func (w *World) Rand(name string) *rand.Rand { return w.streams.Get(name) }
+
+// Events is the number of events executed so far.
+func (w *World) Events() uint64 { return w.events }
+
+// At schedules fn at virtual time t (or now, if t is in the past).
+func (w *World) At(t time.Duration, fn func()) {
+	if t < w.now {
+		t = w.now
+	}
+	w.seq++
+	w.queue.push(event{at: t, seq: w.seq, fn: fn})
+}
+
+// After schedules fn d after now.
+func (w *World) After(d time.Duration, fn func()) { w.At(w.now+d, fn) }
+
+// Stop ends the run after the current event.
+func (w *World) Stop(reason string) {
+	if w.stopped == "" {
+		w.stopped = reason
+	}
+}
+
+// Failures lists actor failures in the order they happened.
+func (w *World) Failures() []Failure { return w.failures }
+
+// Step executes the next event. It returns false when the queue is empty.
+func (w *World) Step() bool {
+	if w.queue.Len() == 0 {
+		return false
+	}
+	e := w.queue.pop()
+	w.now = e.at
+	w.events++
+	w.progress.Store(w.events)
+	e.fn()
+	return true
+}
+
+// RunUntil executes events up to and including virtual time t, then sets the
+// clock to t. It is meant for tests that drive a World by hand.
+func (w *World) RunUntil(t time.Duration) {
+	for w.queue.Len() > 0 && w.queue.peek().at <= t && w.stopped == "" {
+		w.Step()
+	}
+	if w.now < t {
+		w.now = t
+	}
+}
+
+// Run executes events until the queue drains, Stop is called, or a limit is
+// passed. A coroutine that blocks outside the runtime ends the run with the
+// verdict Blocked and a Failure naming it (its goroutine is abandoned).
+func (w *World) Run() Outcome {
+	done := make(chan Outcome, 1)
+	go func() { done <- w.loop() }()
+	// The watchdog looks at the wall clock only to notice a hang; a run that
+	// does not hang ends through done and never depends on it.
+	tick := time.NewTicker(w.limits.BlockTimeout / 4)
+	defer tick.Stop()
+	last, still := uint64(0), 0
+	for {
+		select {
+		case out := <-done:
+			return out
+		case <-tick.C:
+			p := w.progress.Load()
+			if p != last {
+				last, still = p, 0
+				continue
+			}
+			if still++; still < 4 {
+				continue
+			}
+			actor := "an event handler"
+			if cur := w.current; cur != nil {
+				actor = cur.name
+			}
+			f := Failure{Actor: actor, Kind: "blocked", Time: w.now, Seed: w.seed,
+				Message: fmt.Sprintf("did not yield for %v of wall time: it blocked outside the runtime (a raw channel, mutex, goroutine or the wall clock)", w.limits.BlockTimeout)}
+			w.failures = append(w.failures, f)
+			return Outcome{Verdict: Blocked, Reason: f.Error(), Now: w.now, Events: w.events}
+		}
+	}
+}
+
+func (w *World) loop() Outcome {
+	defer w.Close()
+	for {
+		if w.stopped != "" {
+			return Outcome{Verdict: Stopped, Reason: w.stopped, Now: w.now, Events: w.events}
+		}
+		if w.queue.Len() == 0 {
+			return Outcome{Verdict: Idle, Now: w.now, Events: w.events}
+		}
+		if w.limits.MaxEvents > 0 && w.events >= w.limits.MaxEvents {
+			return Outcome{Verdict: Runaway, Reason: fmt.Sprintf("more than %d events", w.limits.MaxEvents), Now: w.now, Events: w.events}
+		}
+		if w.limits.MaxTime > 0 && w.queue.peek().at > w.limits.MaxTime {
+			return Outcome{Verdict: Runaway, Reason: fmt.Sprintf("virtual time passed %v", w.limits.MaxTime), Now: w.now, Events: w.events}
+		}
+		w.Step()
+	}
+}
+
+// Close ends every coroutine still parked, so that a finished run leaves no
+// goroutines behind. Run calls it; tests that drive a World with Step call it
+// themselves.
+func (w *World) Close() {
+	for len(w.procs) > 0 {
+		// Kill in creation order so that deferred code in controllers runs in a
+		// deterministic order.
+		var oldest *Proc
+		for p := range w.procs {
+			if oldest == nil || p.id < oldest.id {
+				oldest = p
+			}
+		}
+		oldest.kill()
+	}
+}
