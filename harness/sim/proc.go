@@ -162,4 +162,3 @@ func (w *World) Park() {
 
 // Wake schedules p to continue at the current virtual time.
 func (w *World) Wake(p *Proc) { w.At(w.now, func() { w.resume(p) }) }
-
