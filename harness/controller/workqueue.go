@@ -1,5 +1,3 @@
-// Package controller holds the pieces controllers are built from, re-implemented
-// on ctrlsim's virtual clock: client-go's work queue and rate limiters.
 package controller
 
 import (

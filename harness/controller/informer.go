@@ -1,0 +1,342 @@
+package controller
+
+import (
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// Handler receives an informer's notifications, like client-go's
+// ResourceEventHandlerFuncs. Handlers run as event handlers, not coroutines:
+// they must not block (enqueue a key and return). Objects are shared with the
+// cache: do not modify them. Any of the functions may be nil.
+type Handler struct {
+	OnAdd    func(obj apiserver.Object)
+	OnUpdate func(old, cur apiserver.Object)
+	OnDelete func(obj apiserver.Object)
+}
+
+// IndexFunc returns the index values of an object.
+type IndexFunc func(obj apiserver.Object) []string
+
+// The built-in indexes of every informer.
+const (
+	IndexNamespace = "namespace" // the object's namespace
+	IndexOwnerUID  = "owner-uid" // the uid of each ownerReference
+	IndexLabel     = "label"     // "key=value" for each label
+)
+
+// Informer is a watch-fed cache of one kind with listers and indexes. It is
+// stale by construction: it sees each change after the controller's watch
+// delay. When its watch ends (dropped, or 410 Gone) it lists again and tells
+// the handlers what changed meanwhile.
+type Informer struct {
+	ctx      *Context
+	kind     apiserver.Kind
+	items    map[string]apiserver.Object
+	all      orderedSet
+	indexers map[string]IndexFunc
+	indexes  map[string]map[string]*orderedSet
+	handlers []Handler
+	synced   bool
+	started  bool
+	rv       string
+	watch    *apiserver.Watcher
+	waiting  []func()
+	Relists  int // how many times it listed again after a watch ended
+}
+
+// Informer returns the controller's informer of a kind, creating it on first
+// use. It starts listing and watching when the controller calls Start or
+// WaitForCacheSync.
+func (c *Context) Informer(kind apiserver.Kind) *Informer {
+	if inf, ok := c.informers[kind]; ok {
+		return inf
+	}
+	inf := &Informer{ctx: c, kind: kind, items: map[string]apiserver.Object{},
+		indexers: map[string]IndexFunc{}, indexes: map[string]map[string]*orderedSet{}}
+	inf.AddIndex(IndexNamespace, func(o apiserver.Object) []string { return []string{o.GetNamespace()} })
+	inf.AddIndex(IndexOwnerUID, func(o apiserver.Object) []string {
+		refs := o.GetOwnerReferences()
+		out := make([]string, len(refs))
+		for i, r := range refs {
+			out[i] = string(r.UID)
+		}
+		return out
+	})
+	inf.AddIndex(IndexLabel, func(o apiserver.Object) []string {
+		ls := o.GetLabels()
+		out := make([]string, 0, len(ls))
+		for k, v := range ls {
+			out = append(out, k+"="+v)
+		}
+		return out // order does not matter: each value is a separate set
+	})
+	c.informers[kind] = inf
+	return inf
+}
+
+// AddIndex adds an index. Add indexes before the informer starts.
+func (inf *Informer) AddIndex(name string, fn IndexFunc) {
+	inf.indexers[name] = fn
+	inf.indexes[name] = map[string]*orderedSet{}
+}
+
+// AddHandler registers a handler. Added before the informer starts, it sees
+// every object as an add when the first list arrives.
+func (inf *Informer) AddHandler(h Handler) { inf.handlers = append(inf.handlers, h) }
+
+// Start lists and watches (once). It does not wait: see WaitForCacheSync.
+func (inf *Informer) Start() {
+	if inf.started {
+		return
+	}
+	inf.started = true
+	inf.list()
+}
+
+// HasSynced reports whether the first list has been received.
+func (inf *Informer) HasSynced() bool { return inf.synced }
+
+// WaitForCacheSync starts the informer and waits until its first list arrived.
+func (inf *Informer) WaitForCacheSync() {
+	inf.Start()
+	if inf.synced {
+		return
+	}
+	w := inf.ctx.w
+	p := w.Current()
+	if p == nil {
+		panic("controller: WaitForCacheSync outside a coroutine")
+	}
+	inf.waiting = append(inf.waiting, func() { w.Wake(p) })
+	w.Park()
+}
+
+func (inf *Informer) list() {
+	c := inf.ctx
+	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind}, func(resp *apiserver.Response) {
+		if c.group.Failed() {
+			return
+		}
+		if resp.Err != nil {
+			c.w.After(backoffAfterListError, inf.list)
+			return
+		}
+		c.guard(func() { inf.replace(resp.Items) })
+		inf.rv = resp.ResourceVersion
+		if !inf.synced {
+			inf.synced = true
+			for _, wake := range inf.waiting {
+				wake()
+			}
+			inf.waiting = nil
+		}
+		inf.startWatch()
+	})
+}
+
+const backoffAfterListError = 1e9 // 1s
+
+func (inf *Informer) startWatch() {
+	c := inf.ctx
+	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, ResourceVersion: inf.rv, Delay: c.WatchDelay},
+		func(ev apiserver.Event) {
+			if c.group.Failed() {
+				return
+			}
+			if ev.Type == watch.Error {
+				// The watch ended: list again, as a reflector does after 410
+				// Gone. (A real reflector first tries to watch again from its
+				// last version; listing is the general case.)
+				inf.Relists++
+				inf.list()
+				return
+			}
+			inf.rv = ev.Object.GetResourceVersion()
+			c.guard(func() { inf.apply(ev) })
+		})
+}
+
+// Watcher is the informer's current watch (for fault injection).
+func (inf *Informer) Watcher() *apiserver.Watcher { return inf.watch }
+
+func (inf *Informer) apply(ev apiserver.Event) {
+	obj := ev.Object
+	k := cacheKey(obj)
+	old, had := inf.items[k]
+	switch ev.Type {
+	case watch.Added, watch.Modified:
+		inf.store(k, obj, old)
+		for _, h := range inf.handlers {
+			switch {
+			case !had && h.OnAdd != nil:
+				h.OnAdd(obj)
+			case had && h.OnUpdate != nil:
+				h.OnUpdate(old, obj)
+			}
+		}
+	case watch.Deleted:
+		if !had {
+			return
+		}
+		inf.remove(k, old)
+		for _, h := range inf.handlers {
+			if h.OnDelete != nil {
+				h.OnDelete(obj)
+			}
+		}
+	}
+}
+
+// replace installs a fresh list: new objects are adds, changed ones updates,
+// missing ones deletes (with their last known state).
+func (inf *Informer) replace(items []apiserver.Object) {
+	seen := make(map[string]bool, len(items))
+	for _, obj := range items {
+		k := cacheKey(obj)
+		seen[k] = true
+		old, had := inf.items[k]
+		if had && old.GetResourceVersion() == obj.GetResourceVersion() {
+			continue
+		}
+		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Old: old})
+	}
+	var gone []apiserver.Object
+	for _, o := range inf.all.items {
+		if !seen[cacheKey(o)] {
+			gone = append(gone, o)
+		}
+	}
+	for _, o := range gone {
+		inf.apply(apiserver.Event{Type: watch.Deleted, Object: o})
+	}
+}
+
+func (inf *Informer) store(k string, obj, old apiserver.Object) {
+	if old != nil {
+		inf.unindex(k, old)
+	}
+	inf.items[k] = obj
+	if old == nil {
+		inf.all.add(k, obj)
+	} else {
+		inf.all.set(k, obj)
+	}
+	for name, fn := range inf.indexers {
+		idx := inf.indexes[name]
+		for _, v := range fn(obj) {
+			set := idx[v]
+			if set == nil {
+				set = &orderedSet{}
+				idx[v] = set
+			}
+			set.add(k, obj)
+		}
+	}
+}
+
+func (inf *Informer) remove(k string, old apiserver.Object) {
+	inf.unindex(k, old)
+	delete(inf.items, k)
+	inf.all.remove(k)
+}
+
+func (inf *Informer) unindex(k string, old apiserver.Object) {
+	for name, fn := range inf.indexers {
+		idx := inf.indexes[name]
+		for _, v := range fn(old) {
+			if set := idx[v]; set != nil {
+				set.remove(k)
+				if set.len() == 0 {
+					delete(idx, v)
+				}
+			}
+		}
+	}
+}
+
+// Get returns the cached object, or nil.
+func (inf *Informer) Get(namespace, name string) apiserver.Object {
+	return inf.items[joinKey(namespace, name)]
+}
+
+// List returns the cached objects of a namespace ("" for all) that match sel
+// (nil for all). The order is deterministic (it depends only on the sequence
+// of changes the cache saw), not sorted.
+func (inf *Informer) List(namespace string, sel labels.Selector) []apiserver.Object {
+	src := inf.all.items
+	if namespace != "" {
+		set := inf.indexes[IndexNamespace][namespace]
+		if set == nil {
+			return nil
+		}
+		src = set.items
+	}
+	out := make([]apiserver.Object, 0, len(src))
+	for _, o := range src {
+		if sel == nil || sel.Empty() || sel.Matches(labels.Set(o.GetLabels())) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ByIndex returns the cached objects with the given index value.
+func (inf *Informer) ByIndex(index, value string) []apiserver.Object {
+	set := inf.indexes[index][value]
+	if set == nil {
+		return nil
+	}
+	return append([]apiserver.Object(nil), set.items...)
+}
+
+// Len is the number of cached objects.
+func (inf *Informer) Len() int { return len(inf.items) }
+
+func cacheKey(obj apiserver.Object) string { return joinKey(obj.GetNamespace(), obj.GetName()) }
+
+func joinKey(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+// orderedSet is a set of objects with a deterministic order and O(1) add and
+// remove (removal moves the last item into the gap): listing needs no sort.
+type orderedSet struct {
+	items []apiserver.Object
+	keys  []string
+	pos   map[string]int
+}
+
+func (s *orderedSet) len() int { return len(s.items) }
+
+func (s *orderedSet) add(k string, obj apiserver.Object) {
+	if s.pos == nil {
+		s.pos = map[string]int{}
+	}
+	if i, ok := s.pos[k]; ok {
+		s.items[i] = obj
+		return
+	}
+	s.pos[k] = len(s.items)
+	s.items = append(s.items, obj)
+	s.keys = append(s.keys, k)
+}
+
+func (s *orderedSet) set(k string, obj apiserver.Object) { s.add(k, obj) }
+
+func (s *orderedSet) remove(k string) {
+	i, ok := s.pos[k]
+	if !ok {
+		return
+	}
+	last := len(s.items) - 1
+	s.items[i], s.keys[i] = s.items[last], s.keys[last]
+	s.pos[s.keys[i]] = i
+	s.items[last], s.keys = nil, s.keys[:last]
+	s.items = s.items[:last]
+	delete(s.pos, k)
+}
