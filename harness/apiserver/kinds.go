@@ -51,7 +51,8 @@ type kindInfo struct {
 	namespaced bool
 	newObj     func() Object
 	spec       func(Object) any                // the part whose change bumps generation (nil: none)
-	setStatus  func(dst, src Object)           // status update: copy src's status into dst
+	status     func(Object) any                // a pointer to the status (nil: no status)
+	shallow    func(Object) Object             // a copy of the top-level struct
 	defaults   func(Object)                    // defaulting, as the real server's defaulters
 	validate   func(obj, old Object) fieldErrs // old is nil on create
 	scale      *scaleInfo                      // the scale subresource, if served
@@ -141,3 +142,18 @@ var (
 	appsV1 = schema.GroupVersion{Group: "apps", Version: "v1"}
 	hpaV2  = schema.GroupVersion{Group: "autoscaling", Version: "v2"}
 )
+
+// shareStatus makes dst's status src's (src is immutable: shared, not copied).
+func (k *kindInfo) shareStatus(dst, src Object) {
+	if k.status != nil {
+		reflect.ValueOf(k.status(dst)).Elem().Set(reflect.ValueOf(k.status(src)).Elem())
+	}
+}
+
+// copyStatus gives dst a deep copy of src's status (src belongs to a client).
+func (k *kindInfo) copyStatus(dst, src Object) {
+	if k.status != nil {
+		c := reflect.ValueOf(k.status(src)).MethodByName("DeepCopy").Call(nil)[0]
+		reflect.ValueOf(k.status(dst)).Elem().Set(c.Elem())
+	}
+}

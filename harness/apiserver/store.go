@@ -190,22 +190,27 @@ func (s *Server) update(st *store, req *Request) *Response {
 		return &Response{Err: apierrors.NewConflict(st.resource(), req.Name,
 			fmt.Errorf("Precondition failed: UID in precondition: %s, UID in object meta: %s", uid, old.GetUID()))}
 	}
-	var obj Object
 	if req.Subresource == "status" {
-		obj = copyOf(old)
-		if st.info.setStatus != nil {
-			st.info.setStatus(obj, req.Object)
-		}
-	} else {
-		obj = copyOf(req.Object)
-		if st.info.setStatus != nil {
-			st.info.setStatus(obj, old) // status changes only through the status subresource
-		}
-		if st.info.defaults != nil {
-			st.info.defaults(obj)
-		}
+		obj := st.info.shallow(old)
+		st.info.copyStatus(obj, req.Object)
+		return s.replaceStatus(st, old, obj)
+	}
+	obj := copyOf(req.Object)
+	st.info.shareStatus(obj, old) // status changes only through the status subresource
+	if st.info.defaults != nil {
+		st.info.defaults(obj)
 	}
 	return s.replace(st, old, obj)
+}
+
+// replaceStatus stores obj, which differs from old at most in its status.
+func (s *Server) replaceStatus(st *store, old, obj Object) *Response {
+	if reflect.DeepEqual(st.info.status(obj), st.info.status(old)) {
+		return &Response{Object: old, ResourceVersion: old.GetResourceVersion()}
+	}
+	obj.SetResourceVersion(formatRV(s.nextRV()))
+	s.commit(st, watch.Modified, obj, old)
+	return &Response{Object: obj, ResourceVersion: obj.GetResourceVersion()}
 }
 
 // replace validates and stores obj in place of old: the common tail of update,
@@ -296,14 +301,11 @@ func (s *Server) patch(st *store, req *Request) *Response {
 	switch req.Subresource {
 	case "status":
 		status := obj
-		obj = copyOf(old)
-		if st.info.setStatus != nil {
-			st.info.setStatus(obj, status)
-		}
+		obj = st.info.shallow(old)
+		st.info.shareStatus(obj, status) // status was freshly decoded: ours
+		return s.replaceStatus(st, old, obj)
 	case "":
-		if st.info.setStatus != nil {
-			st.info.setStatus(obj, old)
-		}
+		st.info.shareStatus(obj, old)
 	default:
 		return &Response{Err: apierrors.NewBadRequest("cannot patch subresource " + req.Subresource)}
 	}
@@ -376,7 +378,7 @@ func (s *Server) delete(st *store, req *Request) *Response {
 	if pod, isPod := old.(*corev1.Pod); isPod {
 		grace = podGrace(pod, opts)
 	}
-	obj := copyOf(old)
+	obj := st.info.shallow(old)
 	finalizers := obj.GetFinalizers()
 	switch policy {
 	case metav1.DeletePropagationOrphan:
@@ -423,7 +425,7 @@ func (s *Server) writeDeleting(st *store, old, obj Object) *Response {
 
 // remove takes an object out of storage for good.
 func (s *Server) remove(st *store, old Object) *Response {
-	obj := copyOf(old)
+	obj := st.info.shallow(old)
 	obj.SetResourceVersion(formatRV(s.nextRV()))
 	s.commit(st, watch.Deleted, obj, old)
 	return &Response{Object: obj, ResourceVersion: obj.GetResourceVersion(), gone: true}
@@ -474,12 +476,13 @@ func (s *Server) bind(st *store, req *Request) *Response {
 	if pod.DeletionTimestamp != nil {
 		return &Response{Err: apierrors.NewConflict(st.resource(), req.Name, errors.New("pod is being deleted, cannot be assigned to a host"))}
 	}
-	bound := pod.DeepCopy()
+	bound := *pod // shallow: the fields written below are replaced, not mutated
+	bound.Status.Conditions = append([]corev1.PodCondition(nil), pod.Status.Conditions...)
 	bound.Spec.NodeName = req.Node
 	setPodCondition(&bound.Status, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: s.now()})
 	bound.SetResourceVersion(formatRV(s.nextRV()))
-	s.commit(st, watch.Modified, bound, old)
-	return &Response{Object: bound, ResourceVersion: bound.ResourceVersion}
+	s.commit(st, watch.Modified, &bound, old)
+	return &Response{Object: &bound, ResourceVersion: bound.ResourceVersion}
 }
 
 func (s *Server) scaleOf(st *store, obj Object) *autoscalingv1.Scale {
