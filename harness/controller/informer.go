@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"strconv"
+
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
@@ -156,6 +158,13 @@ func (inf *Informer) startWatch() {
 			inf.rv = ev.Object.GetResourceVersion()
 			c.guard(func() { inf.apply(ev) })
 		})
+}
+
+// LastSyncResourceVersion is the resourceVersion of the last list or event the
+// cache applied (0 before the first list).
+func (inf *Informer) LastSyncResourceVersion() uint64 {
+	n, _ := strconv.ParseUint(inf.rv, 10, 64)
+	return n
 }
 
 // Watcher is the informer's current watch (for fault injection).

@@ -1,0 +1,576 @@
+// Package replicaset models the upstream ReplicaSet controller
+// (pkg/controller/replicaset) rule by rule, on ctrlsim's controller runtime:
+// its event handlers, expectations, slow-start creation batches, adoption and
+// release of pods, scale-down ranking and status. The ReplicationController
+// runs the same algorithm through a conversion layer, as upstream does.
+//
+// Options select named alternatives (no expectations, other scale-down
+// policies, no slow start, another burst size) for comparison; the defaults are
+// upstream's (v1.36).
+package replicaset
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Upstream constants.
+const (
+	BurstReplicas       = 500
+	Workers             = 5 // --concurrent-replicaset-syncs
+	statusUpdateRetries = 1
+)
+
+// Options configure the model. The zero value of each field means upstream's
+// behaviour, so Options{} is the faithful model of the ReplicaSet controller.
+type Options struct {
+	// Name is the controller's name in the history, failures and decision
+	// trace (the strategy name). Default "replicaset-controller".
+	Name string
+	// Kind is ReplicaSets (default) or ReplicationControllers.
+	Kind apiserver.Kind
+	// Workers is the number of sync workers. Default 5.
+	Workers int
+	// BurstReplicas caps the pods created or deleted in one sync. Default 500.
+	BurstReplicas int
+	// NoSlowStart creates all pods of a sync at once instead of in batches of
+	// 1, 2, 4, …
+	NoSlowStart bool
+	// NoExpectations syncs on every event, trusting a possibly stale cache
+	// (the "naive" strategy).
+	NoExpectations bool
+	// NoConsistencyCheck turns off v1.36's StaleControllerConsistency check
+	// (wait for the informer to catch up with the controller's own writes).
+	// ReplicationControllers never have it, as upstream.
+	NoConsistencyCheck bool
+	// ScaleDown is the policy for choosing pods to delete. Default Upstream.
+	ScaleDown ScaleDown
+	// Trace receives every scale-down decision (may be nil).
+	Trace *trace.Recorder
+}
+
+// Controller is one running ReplicaSet (or ReplicationController) controller.
+type Controller struct {
+	ctx          *controller.Context
+	opts         Options
+	adapter      adapter
+	owners       *controller.Informer
+	pods         *controller.Informer
+	queue        *controller.Queue[string]
+	expectations *expectations
+	consistency  *consistency
+}
+
+// Start runs the controller on the harness with its own context.
+func Start(api *apiserver.Server, opts Options) *Controller {
+	if opts.Name == "" {
+		opts.Name = "replicaset-controller"
+		if opts.Kind == apiserver.ReplicationControllers {
+			opts.Name = "replication-controller"
+		}
+	}
+	return StartWithContext(controller.NewContext(opts.Name, api), opts)
+}
+
+// StartWithContext runs the controller in ctx.
+func StartWithContext(ctx *controller.Context, opts Options) *Controller {
+	if opts.Kind == "" {
+		opts.Kind = apiserver.ReplicaSets
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = Workers
+	}
+	if opts.BurstReplicas <= 0 {
+		opts.BurstReplicas = BurstReplicas
+	}
+	if opts.ScaleDown == "" {
+		opts.ScaleDown = Upstream
+	}
+	c := &Controller{
+		ctx: ctx, opts: opts, adapter: adapterFor(opts.Kind),
+		owners:       ctx.Informer(opts.Kind),
+		pods:         ctx.Informer(apiserver.Pods),
+		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
+		expectations: newExpectations(ctx.Now),
+	}
+	if !opts.NoConsistencyCheck && opts.Kind == apiserver.ReplicaSets {
+		c.consistency = newConsistency(c.owners, c.pods)
+	}
+	c.pods.AddIndex(indexController, podControllerIndex)
+	c.owners.AddHandler(controller.Handler{OnAdd: c.addOwner, OnUpdate: c.updateOwner, OnDelete: c.deleteOwner})
+	c.pods.AddHandler(controller.Handler{OnAdd: c.addPod, OnUpdate: c.updatePod, OnDelete: c.deletePod})
+	ctx.Go("run", func() {
+		c.owners.WaitForCacheSync()
+		c.pods.WaitForCacheSync()
+		for i := 0; i < opts.Workers; i++ {
+			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
+		}
+	})
+	return c
+}
+
+// indexController keys pods by their controller reference ("ns/Kind/name/uid"),
+// and orphans by namespace alone, as upstream's PodControllerIndex.
+const indexController = "controller"
+
+func podControllerIndex(obj apiserver.Object) []string {
+	ref := metav1.GetControllerOfNoCopy(obj)
+	if ref == nil {
+		return []string{obj.GetNamespace()}
+	}
+	return []string{obj.GetNamespace() + "/" + ref.Kind + "/" + ref.Name + "/" + string(ref.UID)}
+}
+
+func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
+
+func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
+
+// --- event handlers (run outside coroutines: they only enqueue) ---
+
+func (c *Controller) enqueue(obj metav1.Object) { c.queue.Add(keyOf(obj)) }
+
+func (c *Controller) addOwner(obj apiserver.Object) { c.enqueue(obj) }
+
+func (c *Controller) updateOwner(old, cur apiserver.Object) {
+	if old.GetUID() != cur.GetUID() {
+		c.deleteOwner(old)
+	}
+	c.enqueue(cur)
+}
+
+func (c *Controller) deleteOwner(obj apiserver.Object) {
+	key := keyOf(obj)
+	if c.consistency != nil {
+		c.consistency.clear(key, obj.GetUID())
+	}
+	c.expectations.forget(key)
+	c.queue.Add(key)
+}
+
+// resolve returns the owner a controller reference points to, if it is one of
+// ours and still the same object.
+func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
+	if ref == nil || ref.Kind != string(c.opts.Kind) {
+		return nil
+	}
+	obj := c.owners.Get(namespace, ref.Name)
+	if obj == nil || obj.GetUID() != ref.UID {
+		return nil
+	}
+	return c.adapter.toRS(obj)
+}
+
+// ownersSelecting lists our owners in pod's namespace whose selector matches it.
+func (c *Controller) ownersSelecting(pod *corev1.Pod) []*appsv1.ReplicaSet {
+	var out []*appsv1.ReplicaSet
+	for _, obj := range c.owners.List(pod.Namespace, nil) {
+		rs := c.adapter.toRS(obj)
+		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
+			continue
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+func (c *Controller) addPod(obj apiserver.Object) {
+	pod := obj.(*corev1.Pod)
+	if pod.DeletionTimestamp != nil {
+		c.deletePod(pod)
+		return
+	}
+	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
+		if rs := c.resolve(pod.Namespace, ref); rs != nil {
+			c.expectations.creationObserved(keyOf(rs))
+			c.enqueue(rs)
+		}
+		return
+	}
+	for _, rs := range c.ownersSelecting(pod) {
+		c.enqueue(rs)
+	}
+}
+
+func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
+	old, cur := oldObj.(*corev1.Pod), curObj.(*corev1.Pod)
+	if old.ResourceVersion == cur.ResourceVersion {
+		return
+	}
+	labelChanged := !reflect.DeepEqual(old.Labels, cur.Labels)
+	if cur.DeletionTimestamp != nil {
+		c.deletePod(cur)
+		if labelChanged {
+			c.deletePod(old)
+		}
+		return
+	}
+	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
+	refChanged := !reflect.DeepEqual(curRef, oldRef)
+	if refChanged && oldRef != nil {
+		if rs := c.resolve(old.Namespace, oldRef); rs != nil {
+			c.enqueue(rs)
+		}
+	}
+	if curRef != nil {
+		rs := c.resolve(cur.Namespace, curRef)
+		if rs == nil {
+			return
+		}
+		c.enqueue(rs)
+		if !isReady(old) && isReady(cur) && rs.Spec.MinReadySeconds > 0 {
+			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
+		}
+		return
+	}
+	if labelChanged || refChanged {
+		for _, rs := range c.ownersSelecting(cur) {
+			c.enqueue(rs)
+		}
+	}
+}
+
+func (c *Controller) deletePod(obj apiserver.Object) {
+	pod := obj.(*corev1.Pod)
+	rs := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
+	if rs == nil {
+		return
+	}
+	c.expectations.deletionObserved(keyOf(rs), podKey(pod))
+	c.enqueue(rs)
+}
+
+// --- workers ---
+
+func (c *Controller) worker() {
+	for {
+		key, quit := c.queue.Get()
+		if quit {
+			return
+		}
+		err := c.sync(key)
+		c.queue.Done(key)
+		if err == nil {
+			c.queue.Forget(key)
+		} else {
+			c.queue.AddRateLimited(key)
+		}
+	}
+}
+
+// sync is syncReplicaSet: bring one owner's pods to spec.replicas and write
+// its status.
+func (c *Controller) sync(key string) error {
+	if c.consistency != nil {
+		if err := c.consistency.ensureReady(key); err != nil {
+			return err
+		}
+	}
+	namespace, name := splitKey(key)
+	obj := c.owners.Get(namespace, name)
+	if obj == nil {
+		if c.consistency != nil {
+			c.consistency.clear(key, "")
+		}
+		c.expectations.forget(key)
+		return nil
+	}
+	rs := c.adapter.toRS(obj)
+	needsSync := c.opts.NoExpectations || c.expectations.satisfied(key)
+	selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	if err != nil {
+		return nil // an invalid selector never becomes valid by retrying
+	}
+
+	var all []*corev1.Pod
+	owned := indexKeyOf(rs, string(c.opts.Kind))
+	for _, idx := range []string{owned, rs.Namespace} { // owned, then orphans
+		for _, o := range c.pods.ByIndex(indexController, idx) {
+			all = append(all, o.(*corev1.Pod))
+		}
+	}
+	var active, terminating []*corev1.Pod
+	for _, p := range all {
+		if isActive(p) {
+			active = append(active, p)
+		} else if p.DeletionTimestamp != nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			terminating = append(terminating, p)
+		}
+	}
+	claimed, err := c.claimPods(rs, selector, active)
+	if err != nil {
+		return err
+	}
+
+	var manageErr error
+	if needsSync && rs.DeletionTimestamp == nil {
+		manageErr = c.manageReplicas(claimed, rs)
+	}
+	var terminatingCount *int32
+	if c.opts.Kind == apiserver.ReplicaSets {
+		n := int32(0)
+		for _, p := range terminating {
+			if metav1.IsControlledBy(p, rs) && selector.Matches(labels.Set(p.Labels)) {
+				n++
+			}
+		}
+		terminatingCount = &n
+	}
+	now := c.ctx.Now()
+	status := calculateStatus(rs, claimed, terminatingCount, manageErr, now)
+	updated, err := c.updateStatus(rs, status)
+	if err != nil {
+		return err
+	}
+	if manageErr != nil {
+		return manageErr
+	}
+	if mrs := updated.Spec.MinReadySeconds; mrs > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
+		next := time.Duration(mrs) * time.Second
+		if soon, ok := nextAvailabilityCheck(claimed, mrs, now); ok {
+			next = soon
+		}
+		c.queue.AddAfter(key, next)
+	}
+	return nil
+}
+
+func indexKeyOf(rs *appsv1.ReplicaSet, kind string) string {
+	return rs.Namespace + "/" + kind + "/" + rs.Name + "/" + string(rs.UID)
+}
+
+func splitKey(key string) (namespace, name string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return "", key
+}
+
+func isActive(p *corev1.Pod) bool {
+	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed && p.DeletionTimestamp == nil
+}
+
+// manageReplicas creates or deletes pods to close the gap to spec.replicas.
+func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet) error {
+	key := keyOf(rs)
+	diff := len(active) - int(*rs.Spec.Replicas)
+	switch {
+	case diff < 0:
+		n := min(-diff, c.opts.BurstReplicas)
+		if !c.opts.NoExpectations {
+			c.expectations.expectCreations(key, n)
+		}
+		created, err := c.createBatches(n, func() error { return c.createPod(rs) })
+		if !c.opts.NoExpectations {
+			for i := created; i < n; i++ {
+				c.expectations.creationObserved(key)
+			}
+		}
+		return err
+	case diff > 0:
+		n := min(diff, c.opts.BurstReplicas)
+		victims := c.podsToDelete(rs, active, n)
+		keys := make([]string, len(victims))
+		for i, p := range victims {
+			keys[i] = podKey(p)
+		}
+		if !c.opts.NoExpectations {
+			c.expectations.expectDeletions(key, keys)
+		}
+		var firstErr error
+		c.ctx.Parallel(len(victims), func(i int) {
+			err := c.ctx.Client().Delete(apiserver.Pods, rs.Namespace, victims[i].Name, nil)
+			if err == nil {
+				return
+			}
+			if !c.opts.NoExpectations {
+				c.expectations.deletionObserved(key, keys[i])
+			}
+			if !apierrors.IsNotFound(err) && firstErr == nil {
+				firstErr = err
+			}
+		})
+		return firstErr
+	}
+	return nil
+}
+
+// createBatches is slowStartBatch: calls of fn in batches of 1, 2, 4, …, each
+// batch concurrent, stopping after a batch with an error. Without slow start
+// all n run in one batch.
+func (c *Controller) createBatches(n int, fn func() error) (int, error) {
+	successes, remaining := 0, n
+	batch := min(remaining, 1)
+	if c.opts.NoSlowStart {
+		batch = remaining
+	}
+	for batch > 0 {
+		var errs []error
+		c.ctx.Parallel(batch, func(int) {
+			if err := fn(); err != nil {
+				errs = append(errs, err)
+			}
+		})
+		successes += batch - len(errs)
+		if len(errs) > 0 {
+			return successes, errs[0]
+		}
+		remaining -= batch
+		batch = min(2*batch, remaining)
+	}
+	return successes, nil
+}
+
+func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
+	tmpl := &rs.Spec.Template
+	if len(tmpl.Labels) == 0 {
+		return errors.New("unable to create pods, no labels")
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace:       rs.Namespace,
+			GenerateName:    rs.Name + "-",
+			Labels:          copyMap(tmpl.Labels),
+			Annotations:     copyMap(tmpl.Annotations),
+			Finalizers:      append([]string(nil), tmpl.Finalizers...),
+			OwnerReferences: []metav1.OwnerReference{c.adapter.controllerRef(rs)},
+		},
+		Spec: *tmpl.Spec.DeepCopy(),
+	}
+	created, err := c.ctx.Client().Create(pod)
+	if err == nil && c.consistency != nil {
+		c.consistency.wroteAt(keyOf(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
+	}
+	return err
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// podsToDelete ranks the candidates and records the decision.
+func (c *Controller) podsToDelete(rs *appsv1.ReplicaSet, active []*corev1.Pod, n int) []*corev1.Pod {
+	related := c.relatedPods(rs)
+	onNode := map[string]int{}
+	for _, p := range related {
+		if isActive(p) {
+			onNode[p.Spec.NodeName]++
+		}
+	}
+	pods := append([]*corev1.Pod(nil), active...)
+	ranks := make([]int, len(pods))
+	for i, p := range pods {
+		ranks[i] = onNode[p.Spec.NodeName]
+	}
+	now := c.ctx.Now()
+	candidates := make([]trace.Candidate, len(pods))
+	for i, p := range pods {
+		candidates[i] = candidate(p, ranks[i])
+	}
+	victims := choose(c.opts.ScaleDown, pods, ranks, n, now, c.ctx.Rand())
+	chosen := make([]string, len(victims))
+	for i, p := range victims {
+		chosen[i] = p.Name
+	}
+	c.opts.Trace.Record(trace.Decision{
+		Time: c.ctx.World().Now().Format(time.RFC3339Nano), Controller: c.opts.Name,
+		Owner:              string(c.opts.Kind) + "/" + rs.Namespace + "/" + rs.Name,
+		OwnerHasController: metav1.GetControllerOfNoCopy(rs) != nil,
+		Now:                now.Format(time.RFC3339Nano), Diff: n, Candidates: candidates, Chosen: chosen,
+	})
+	return victims
+}
+
+// relatedPods are the pods selected by every owner with the same controller
+// as rs (its Deployment's ReplicaSets). An owner without a controller has none.
+func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
+	ref := metav1.GetControllerOfNoCopy(rs)
+	if ref == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []*corev1.Pod
+	for _, obj := range c.owners.List(rs.Namespace, nil) {
+		sib := c.adapter.toRS(obj)
+		if r := metav1.GetControllerOfNoCopy(sib); r == nil || r.UID != ref.UID {
+			continue
+		}
+		sel, err := metav1.LabelSelectorAsSelector(sib.Spec.Selector)
+		if err != nil {
+			continue
+		}
+		for _, o := range c.pods.List(sib.Namespace, sel) {
+			if !seen[string(o.GetUID())] {
+				seen[string(o.GetUID())] = true
+				out = append(out, o.(*corev1.Pod))
+			}
+		}
+	}
+	return out
+}
+
+func candidate(p *corev1.Pod, rank int) trace.Candidate {
+	c := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase),
+		Ready: isReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: maxRestarts(p),
+		DeletionCost: int(deletionCost(p)), Rank: rank}
+	if c.Ready {
+		s := readyTime(p).Format(time.RFC3339Nano)
+		c.ReadySince = &s
+	}
+	return c
+}
+
+// updateStatus writes the status if it changed (one GET and one retry on
+// failure, as upstream).
+func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSetStatus) (*appsv1.ReplicaSet, error) {
+	cur := rs.Status
+	if cur.Replicas == status.Replicas && cur.FullyLabeledReplicas == status.FullyLabeledReplicas &&
+		cur.ReadyReplicas == status.ReadyReplicas && cur.AvailableReplicas == status.AvailableReplicas &&
+		equalPtr(cur.TerminatingReplicas, status.TerminatingReplicas) &&
+		rs.Generation == cur.ObservedGeneration && reflect.DeepEqual(cur.Conditions, status.Conditions) {
+		return rs, nil
+	}
+	status.ObservedGeneration = rs.Generation
+	for i := 0; ; i++ {
+		rs = rs.DeepCopy()
+		rs.Status = status
+		obj, err := c.ctx.Client().UpdateStatus(c.adapter.fromRS(rs))
+		if err == nil {
+			updated := c.adapter.toRS(obj)
+			if c.consistency != nil {
+				c.consistency.wroteAt(keyOf(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
+			}
+			return updated, nil
+		}
+		if i >= statusUpdateRetries {
+			return nil, err
+		}
+		fresh, getErr := c.ctx.Client().Get(c.opts.Kind, rs.Namespace, rs.Name)
+		if getErr != nil {
+			return nil, getErr
+		}
+		rs = c.adapter.toRS(fresh)
+	}
+}
+
+func equalPtr(a, b *int32) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

@@ -1,0 +1,107 @@
+package replicaset
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// calculateStatus counts the owner's active pods: all, fully labelled (the
+// template's labels), ready and available (ready for minReadySeconds); and sets
+// or clears the ReplicaFailure condition after a failed create or delete.
+func calculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, terminating *int32, manageErr error, now time.Time) appsv1.ReplicaSetStatus {
+	status := *rs.Status.DeepCopy()
+	tmpl := labels.SelectorFromSet(rs.Spec.Template.Labels)
+	var fully, ready, available int32
+	for _, p := range active {
+		if tmpl.Matches(labels.Set(p.Labels)) {
+			fully++
+		}
+		if isReady(p) {
+			ready++
+			if isAvailable(p, rs.Spec.MinReadySeconds, now) {
+				available++
+			}
+		}
+	}
+	failed := condition(status, appsv1.ReplicaSetReplicaFailure)
+	switch {
+	case manageErr != nil && failed == nil:
+		reason := ""
+		if diff := len(active) - int(*rs.Spec.Replicas); diff < 0 {
+			reason = "FailedCreate"
+		} else if diff > 0 {
+			reason = "FailedDelete"
+		}
+		status.Conditions = append(withoutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure), appsv1.ReplicaSetCondition{
+			Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue, Reason: reason, Message: manageErr.Error(),
+			LastTransitionTime: metav1.NewTime(now.Truncate(time.Second)),
+		})
+	case manageErr == nil && failed != nil:
+		status.Conditions = withoutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure)
+	}
+	status.Replicas = int32(len(active))
+	status.FullyLabeledReplicas = fully
+	status.ReadyReplicas = ready
+	status.AvailableReplicas = available
+	status.TerminatingReplicas = terminating
+	return status
+}
+
+func condition(s appsv1.ReplicaSetStatus, t appsv1.ReplicaSetConditionType) *appsv1.ReplicaSetCondition {
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == t {
+			return &s.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func withoutCondition(cs []appsv1.ReplicaSetCondition, t appsv1.ReplicaSetConditionType) []appsv1.ReplicaSetCondition {
+	var out []appsv1.ReplicaSetCondition
+	for _, c := range cs {
+		if c.Type != t {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// isAvailable: ready, and for at least minReadySeconds.
+func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
+	if !isReady(p) {
+		return false
+	}
+	if minReadySeconds == 0 {
+		return true
+	}
+	t := readyTime(p)
+	return !t.IsZero() && t.Add(time.Duration(minReadySeconds)*time.Second).Before(now)
+}
+
+// nextAvailabilityCheck is the soonest time a ready but not yet available pod
+// becomes available, as a delay from now.
+func nextAvailabilityCheck(pods []*corev1.Pod, minReadySeconds int32, now time.Time) (time.Duration, bool) {
+	var best time.Duration
+	found := false
+	for _, p := range pods {
+		if !isReady(p) || isAvailable(p, minReadySeconds, now) {
+			continue
+		}
+		t := readyTime(p)
+		if t.IsZero() {
+			continue
+		}
+		d := t.Add(time.Duration(minReadySeconds) * time.Second).Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		if !found || d < best {
+			best, found = d, true
+		}
+	}
+	return best, found
+}
