@@ -196,3 +196,11 @@ func (s byCreation) Less(i, j int) bool {
 	}
 	return a.UID < b.UID
 }
+
+// PodsToDelete orders pods by the policy, pods to delete first, and returns
+// the first n. ranks[i] is the number of active related pods on pods[i]'s node;
+// both slices are reordered together. now is the time ranking uses; r is only
+// drawn from by the Random policy.
+func PodsToDelete(policy ScaleDown, pods []*corev1.Pod, ranks []int, n int, now time.Time, r *rand.Rand) []*corev1.Pod {
+	return choose(policy, pods, ranks, n, now, r)
+}
