@@ -41,3 +41,19 @@ func TestVersion(t *testing.T) {
 	code, _, _ := runCLI("version", "extra")
 	assert.Equal(t, exitUsage, code)
 }
+
+func TestStrategies(t *testing.T) {
+	code, out, _ := runCLI("strategies")
+	assert.Equal(t, exitOK, code)
+	for _, name := range []string{"upstream", "naive", "linear-age", "random", "oldest-first", "newest-first", "no-slow-start"} {
+		assert.Regexp(t, "(?m)^"+name+`\s+\S`, out)
+	}
+	code, out, _ = runCLI("strategies", "-o", "json")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, `"name": "upstream"`)
+	code, _, errOut := runCLI("strategies", "-o", "yaml")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "-o must be text or json")
+	code, _, _ = runCLI("strategies", "--bogus")
+	assert.Equal(t, exitUsage, code)
+}

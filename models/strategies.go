@@ -1,0 +1,76 @@
+// Package models holds the controllers under test and the named strategies a
+// run can pick from. A strategy says which implementation runs each kind of
+// controller; models without a named alternative run as upstream does.
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models/replicaset"
+)
+
+// Strategy is a named choice of controller implementations.
+type Strategy struct {
+	Name    string
+	Summary string
+	// Start starts the strategy's controllers on the API server. Decisions go
+	// to tr (may be nil).
+	Start func(api *apiserver.Server, tr *trace.Recorder)
+}
+
+var registry = map[string]Strategy{}
+
+// Register adds a strategy. Names are unique; registering one twice panics.
+func Register(s Strategy) {
+	if _, dup := registry[s.Name]; dup {
+		panic("models: strategy registered twice: " + s.Name)
+	}
+	registry[s.Name] = s
+}
+
+// Lookup finds a strategy by name.
+func Lookup(name string) (Strategy, error) {
+	if s, ok := registry[name]; ok {
+		return s, nil
+	}
+	return Strategy{}, fmt.Errorf("unknown strategy %q (known: %s)", name, strings.Join(Names(), ", "))
+}
+
+// Names lists the registered strategies in order.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// replicaSetStrategy runs the ReplicaSet and ReplicationController models with
+// the given options.
+func replicaSetStrategy(name, summary string, opts replicaset.Options) Strategy {
+	return Strategy{Name: name, Summary: summary, Start: func(api *apiserver.Server, tr *trace.Recorder) {
+		rs := opts
+		rs.Name, rs.Kind, rs.Trace = name, apiserver.ReplicaSets, tr
+		replicaset.Start(api, rs)
+		rc := opts
+		rc.Name, rc.Kind, rc.Trace = name+"/rc", apiserver.ReplicationControllers, tr
+		replicaset.Start(api, rc)
+	}}
+}
+
+func init() {
+	Register(replicaSetStrategy("upstream", "the ReplicaSet and ReplicationController controllers as upstream v1.36 runs them", replicaset.Options{}))
+	Register(replicaSetStrategy("naive", "no expectations and no consistency check: every sync trusts a possibly stale cache", replicaset.Options{NoExpectations: true, NoConsistencyCheck: true}))
+	Register(replicaSetStrategy("pre-1.36", "upstream without v1.36's stale-cache consistency check (expectations only)", replicaset.Options{NoConsistencyCheck: true}))
+	Register(replicaSetStrategy("linear-age", "scale down with the pre-1.22 ranking: exact ready and creation times, no log2 buckets", replicaset.Options{ScaleDown: replicaset.LinearAge}))
+	Register(replicaSetStrategy("random", "scale down by deleting pods chosen at random", replicaset.Options{ScaleDown: replicaset.Random}))
+	Register(replicaSetStrategy("oldest-first", "scale down by deleting the oldest pods first", replicaset.Options{ScaleDown: replicaset.OldestFirst}))
+	Register(replicaSetStrategy("newest-first", "scale down by deleting the newest pods first, ignoring readiness and placement", replicaset.Options{ScaleDown: replicaset.NewestFirst}))
+	Register(replicaSetStrategy("no-slow-start", "create all missing pods at once instead of in batches of 1, 2, 4, …", replicaset.Options{NoSlowStart: true}))
+	Register(replicaSetStrategy("burst-50", "create or delete at most 50 pods per sync instead of 500", replicaset.Options{BurstReplicas: 50}))
+}
