@@ -172,6 +172,10 @@ func New(w *sim.World, cfg Config) *Server {
 	for _, k := range Kinds {
 		s.stores[k] = newStore(kindInfos[k])
 	}
+	// Like etcd, the store starts at a revision above zero: a list of an empty
+	// store returns "1", and a watch from it misses nothing. ("0" would mean
+	// "from whatever is current" to a watch.)
+	s.rv = 1
 	return s
 }
 

@@ -59,7 +59,7 @@ func TestCreateSetsServerFields(t *testing.T) {
 	rs := resp.Object.(*appsv1.ReplicaSet)
 	assert.Equal(t, "default", rs.Namespace)
 	assert.NotEmpty(t, rs.UID)
-	assert.Equal(t, "1", rs.ResourceVersion)
+	assert.Equal(t, "2", rs.ResourceVersion, "the store starts at revision 1")
 	assert.Equal(t, int64(1), rs.Generation)
 	assert.Equal(t, sim.Epoch, rs.CreationTimestamp.Time)
 	assert.Equal(t, corev1.RestartPolicyAlways, rs.Spec.Template.Spec.RestartPolicy, "defaulted")
@@ -339,7 +339,7 @@ func TestRequestsTakeVirtualTimeAndAreRecorded(t *testing.T) {
 	assert.Equal(t, 10*time.Millisecond, op.Return.Time)
 	assert.True(t, op.Call.Seq < op.Commit.Seq && op.Commit.Seq < op.Return.Seq)
 	assert.Equal(t, 200, op.Code)
-	assert.Equal(t, "1", op.RV)
+	assert.Equal(t, "2", op.RV)
 }
 
 func TestWatchOrderFiltersAndDelay(t *testing.T) {
@@ -393,9 +393,9 @@ func TestWatchFromResourceVersionAndGone(t *testing.T) {
 		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("early"+itoa(i), nil)})
 	}
 	var replay []uint64
-	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "2"}, func(e Event) { replay = append(replay, e.RV) })
+	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "3"}, func(e Event) { replay = append(replay, e.RV) })
 	w.RunUntil(2 * time.Minute)
-	assert.Equal(t, []uint64{3, 4, 5}, replay, "events after the requested version")
+	assert.Equal(t, []uint64{4, 5, 6}, replay, "events after the requested version")
 
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("late", nil)}) // compacts the old ones
 	var gone error
@@ -421,7 +421,7 @@ func TestListIsSortedAndFiltered(t *testing.T) {
 		names = append(names, o.GetName())
 	}
 	assert.Equal(t, []string{"a", "b", "c"}, names)
-	assert.Equal(t, "3", resp.ResourceVersion)
+	assert.Equal(t, "4", resp.ResourceVersion)
 	sel, _ := labels.Parse("x in (a,c)")
 	assert.Len(t, mustServe(t, s, &Request{Verb: List, Kind: Pods, LabelSelector: sel}).Items, 2)
 }

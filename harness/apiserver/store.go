@@ -615,11 +615,11 @@ func recordOutcome(op *history.Op, resp *Response) {
 		op.Result = "replicas=" + strconv.Itoa(int(resp.Scale.Spec.Replicas))
 	case resp.Object != nil:
 		op.RV, op.UID = resp.Object.GetResourceVersion(), string(resp.Object.GetUID())
-		if op.Verb == string(Delete) {
+		switch {
+		case resp.gone:
+			op.Result = "deleted" // by a delete, or by an update removing the last finalizer
+		case op.Verb == string(Delete):
 			op.Result = "terminating"
-			if resp.gone {
-				op.Result = "deleted"
-			}
 		}
 		if op.Verb == string(Create) && op.Key == "" {
 			op.Key = key(resp.Object.GetNamespace(), resp.Object.GetName())
