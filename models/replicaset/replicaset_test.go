@@ -183,6 +183,36 @@ func TestAdoption(t *testing.T) {
 	})
 }
 
+func TestOrphanDeleteThenReadopt(t *testing.T) {
+	c := newTestCluster(t, 3, 5*time.Millisecond, 5*time.Millisecond)
+	apiserver.StartGarbageCollector(c.api)
+	Start(c.api, Options{})
+	first := c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(3)})
+	c.w.RunUntil(10 * time.Second)
+	before := c.pods("tier=frontend")
+	require.Len(t, before, 3)
+
+	orphan := metav1.DeletePropagationOrphan
+	c.serve(&apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &orphan}})
+	c.w.RunUntil(20 * time.Second)
+	assert.True(t, c.api.Serve(&apiserver.Request{Verb: apiserver.Get, Kind: apiserver.ReplicaSets, Name: "frontend"}).Err != nil, "the ReplicaSet is gone")
+	orphans := c.pods("tier=frontend")
+	require.Len(t, orphans, 3, "its pods stay")
+	for _, p := range orphans {
+		assert.Empty(t, p.OwnerReferences)
+	}
+
+	second := c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(3)})
+	require.NotEqual(t, first.GetUID(), second.GetUID())
+	c.w.RunUntil(30 * time.Second)
+	after := c.pods("tier=frontend")
+	require.Len(t, after, 3, "adopted, none created")
+	for i, p := range after {
+		assert.Equal(t, before[i].UID, p.UID)
+		assert.True(t, metav1.IsControlledBy(p, second))
+	}
+}
+
 func TestStatus(t *testing.T) {
 	c := newTestCluster(t, 1, 5*time.Millisecond, 5*time.Millisecond)
 	Start(c.api, Options{})
