@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt bench bench-compare chaos report fuzz clean
+.PHONY: all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
 
 all: lint test build
 
@@ -20,6 +20,13 @@ build:
 test: lint
 	$(GO) test -count=1 -short $(PKGS)
 	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/
+	$(MAKE) upstreamdiff
+
+# Differential test of the ReplicaSet model's ranking against upstream's own
+# code, in a nested module so that the main module does not depend on
+# k8s.io/kubernetes.
+upstreamdiff:
+	cd models/replicaset/upstreamdiff && $(GO) test -count=1 ./...
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

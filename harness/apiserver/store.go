@@ -29,6 +29,7 @@ type store struct {
 	log      []Event // recent events in resourceVersion order, for watches from an old version
 	watchers []*Watcher
 	byNode   map[string][]*Watcher // pod watchers with a spec.nodeName field selector
+	sorted   []Object              // objects in key order, nil after a change
 }
 
 func newStore(info *kindInfo) *store {
@@ -62,6 +63,7 @@ func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
 	} else {
 		st.objects[k] = obj
 	}
+	st.sorted = nil
 	st.appendLog(ev, s)
 	for _, fn := range s.observer {
 		fn(ev)
@@ -628,4 +630,26 @@ func recordOutcome(op *history.Op, resp *Response) {
 		op.RV = resp.ResourceVersion
 		op.Result = "items=" + strconv.Itoa(len(resp.Items))
 	}
+}
+
+// Objects returns the stored objects of a kind in key order, without a
+// request, latency or history: the ground truth, for checks. The slice is
+// shared until the next change of that kind; do not modify it or its objects.
+func (s *Server) Objects(kind Kind) []Object {
+	st := s.stores[kind]
+	if st == nil {
+		return nil
+	}
+	if st.sorted == nil {
+		keys := make([]string, 0, len(st.objects))
+		for k := range st.objects {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		st.sorted = make([]Object, len(keys))
+		for i, k := range keys {
+			st.sorted[i] = st.objects[k]
+		}
+	}
+	return st.sorted
 }

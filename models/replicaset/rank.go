@@ -84,8 +84,11 @@ func (s rankedPods) Less(i, j int) bool {
 			return s.newerFirst(ta, tb, a, b)
 		}
 	}
-	// 7. More restarts first.
+	// 7. More restarts first: of regular containers, then of sidecars.
 	if xa, xb := maxRestarts(a), maxRestarts(b); xa != xb {
+		return xa > xb
+	}
+	if xa, xb := maxSidecarRestarts(a), maxSidecarRestarts(b); xa != xb {
 		return xa > xb
 	}
 	// 8. Newer first.
@@ -142,6 +145,20 @@ func maxRestarts(pod *corev1.Pod) int {
 	n := 0
 	for _, c := range pod.Status.ContainerStatuses {
 		n = max(n, int(c.RestartCount))
+	}
+	return n
+}
+
+// maxSidecarRestarts is the most restarts of a sidecar (an init container
+// that restarts Always).
+func maxSidecarRestarts(pod *corev1.Pod) int {
+	n := 0
+	for _, st := range pod.Status.InitContainerStatuses {
+		for _, c := range pod.Spec.InitContainers {
+			if c.Name == st.Name && c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+				n = max(n, int(st.RestartCount))
+			}
+		}
 	}
 	return n
 }

@@ -41,6 +41,13 @@ func cost(c string) podOpt {
 func restarts(n int32) podOpt {
 	return func(p *corev1.Pod) { p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: n}} }
 }
+func sidecarRestarts(n int32) podOpt {
+	return func(p *corev1.Pod) {
+		always := corev1.ContainerRestartPolicyAlways
+		p.Spec.InitContainers = []corev1.Container{{Name: "proxy", RestartPolicy: &always}, {Name: "init"}}
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "init", RestartCount: 99}, {Name: "proxy", RestartCount: n}}
+	}
+}
 func readyAt(d time.Duration) podOpt {
 	return func(p *corev1.Pod) { setReady(p, corev1.ConditionTrue, t0.Add(d)) }
 }
@@ -82,6 +89,7 @@ func TestRankingRules(t *testing.T) {
 			second: mkPod("b", uid("1"), readyAt(30*time.Minute+time.Second))},
 		{name: "6 zero ready time first", first: mkPod("a", func(p *corev1.Pod) { setReady(p, corev1.ConditionTrue, time.Time{}) }), second: mkPod("b", readyAt(0))},
 		{name: "7 more restarts first", first: mkPod("a", restarts(3)), second: mkPod("b", restarts(1))},
+		{name: "7 then more sidecar restarts first", first: mkPod("a", restarts(1), sidecarRestarts(4)), second: mkPod("b", restarts(1), sidecarRestarts(2), created(time.Minute))},
 		{name: "7 restarts only when ready times tie", first: mkPod("a", readyAt(50*time.Minute), restarts(0)), second: mkPod("b", readyAt(0), restarts(9))},
 		{name: "8 newer first", first: mkPod("a", created(50*time.Minute)), second: mkPod("b", created(0))},
 		{name: "8 same log2 bucket: uid decides", first: mkPod("z", uid("1"), created(40*time.Minute)), second: mkPod("y", uid("2"), created(41*time.Minute))},

@@ -1,0 +1,118 @@
+// Package check judges a run: whether the controllers converged to what the
+// workload asked for (and stayed there), and, as later checks join it, whether
+// the history is linearizable and the safety invariants held.
+package check
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+)
+
+// Verdict of a check.
+type Verdict string
+
+// Verdicts.
+const (
+	Pass    Verdict = "pass"
+	Fail    Verdict = "fail"
+	Unknown Verdict = "unknown" // the check could not conclude (out of budget)
+)
+
+// Result is the outcome of one check.
+type Result struct {
+	Check   string  `json:"check"`
+	Verdict Verdict `json:"verdict"`
+	// For a failure: the first violation and its virtual time.
+	Message string `json:"message,omitempty"`
+	At      string `json:"at,omitempty"`
+}
+
+// Predicate says whether the cluster is in the desired state and, if not, why.
+// It reads the server's ground truth (Server.Objects).
+type Predicate func(api *apiserver.Server) (ok bool, why string)
+
+// Convergence checks eventually stable reconciliation: after the last
+// disturbance the predicate must hold within a bound and then keep holding for
+// a stability window. It is evaluated once per instant at which something was
+// committed, so its cost grows with writes, not with virtual time.
+type Convergence struct {
+	w         *sim.World
+	api       *apiserver.Server
+	pred      Predicate
+	after     time.Duration // the last disturbance
+	within    time.Duration
+	stable    time.Duration
+	holding   bool
+	since     time.Duration
+	pending   bool
+	lastWhy   string
+	done      bool
+	onDone    func()
+	result    Result
+	latency   time.Duration
+	converged bool
+}
+
+// WatchConvergence starts checking. onDone runs once a verdict is reached.
+func WatchConvergence(api *apiserver.Server, pred Predicate, lastDisturbance, within, stable time.Duration, onDone func()) *Convergence {
+	c := &Convergence{w: api.World(), api: api, pred: pred, after: lastDisturbance, within: within, stable: stable, onDone: onDone,
+		result: Result{Check: "convergence", Verdict: Unknown, Message: "the run ended before the check concluded"}}
+	api.OnCommit(func(apiserver.Event) { c.schedule() })
+	c.w.At(lastDisturbance, c.evaluate)
+	c.w.At(lastDisturbance+within, c.deadline)
+	return c
+}
+
+func (c *Convergence) schedule() {
+	if c.done || c.pending || c.w.Elapsed() < c.after {
+		return
+	}
+	c.pending = true
+	c.w.At(c.w.Elapsed(), c.evaluate)
+}
+
+func (c *Convergence) evaluate() {
+	c.pending = false
+	if c.done {
+		return
+	}
+	ok, why := c.pred(c.api)
+	switch {
+	case ok && !c.holding:
+		c.holding, c.since = true, c.w.Elapsed()
+		since := c.since
+		c.w.At(since+c.stable, func() {
+			if !c.done && c.holding && c.since == since {
+				c.finish(Result{Check: "convergence", Verdict: Pass})
+				c.converged, c.latency = true, since-c.after
+			}
+		})
+	case !ok:
+		c.holding, c.lastWhy = false, why
+	}
+}
+
+func (c *Convergence) deadline() {
+	if c.done || c.holding {
+		return // holding: the stability timer decides
+	}
+	c.finish(Result{Check: "convergence", Verdict: Fail, At: c.w.Elapsed().String(),
+		Message: fmt.Sprintf("not converged %v after the last disturbance: %s", c.within, c.lastWhy)})
+}
+
+func (c *Convergence) finish(r Result) {
+	c.done, c.result = true, r
+	if c.onDone != nil {
+		c.onDone()
+	}
+}
+
+// Result is the verdict so far (Unknown until concluded).
+func (c *Convergence) Result() Result { return c.result }
+
+// Latency is how long after the last disturbance the state converged (the
+// start of the stable window), and whether it did.
+func (c *Convergence) Latency() (time.Duration, bool) { return c.latency, c.converged }
