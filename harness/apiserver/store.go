@@ -149,6 +149,12 @@ func (s *Server) create(st *store, req *Request) *Response {
 			}
 		}
 	}
+	if st.info.status != nil && st.info.kind != Nodes {
+		// Status is the server's and the controllers' to write, not the
+		// creator's: the real server resets it on create (but for a Node,
+		// which its kubelet registers with its status).
+		reflect.ValueOf(st.info.status(obj)).Elem().SetZero()
+	}
 	if st.info.defaults != nil {
 		st.info.defaults(obj)
 	}

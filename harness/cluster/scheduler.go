@@ -1,0 +1,458 @@
+package cluster
+
+import (
+	"container/heap"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// Scheduler is the default scheduler, reduced to what replica controllers
+// meet: it binds each pending pod (schedulerName default-scheduler, no
+// scheduling gates) to a Ready node that is not cordoned, carries no
+// NoSchedule/NoExecute taint the pod does not tolerate, matches the pod's
+// nodeSelector and required node affinity, and has room (pods below the
+// node's pod capacity, cpu and memory requests within allocatable). Among the
+// nodes that fit it picks the one with the fewest pods, ties broken by name.
+// Pods are taken by priority, then in the order they were created, one per
+// cycle (CycleTime); a binding is sent asynchronously and the pod counts on
+// its node from the decision on ("assumed"), as upstream's cache does.
+//
+// A pod that fits nowhere gets PodScheduled=False (reason Unschedulable, with
+// upstream's "0/N nodes are available: …" message) and waits until a node is
+// added or changes, or an assigned pod goes away; it is then retried after its
+// back-off (InitialBackoff doubling to MaxBackoff per attempt).
+type Scheduler struct {
+	c    *Cluster
+	cfg  *SchedulerConfig
+	rand *rand.Rand
+
+	pods, nodes *informer
+	nodeInfo    map[string]*schedNode
+	nodeNames   []string // sorted
+	acct        map[types.UID]*podAcct
+
+	queue   map[string]*qpod // pods waiting to be scheduled, by key
+	active  qheap
+	unsched map[string]*qpod
+	seq     uint64
+	busy    bool
+}
+
+type schedNode struct {
+	node     *corev1.Node
+	pods     int
+	cpu, mem int64
+}
+
+// podAcct is a pod counted against a node.
+type podAcct struct {
+	node     string
+	cpu, mem int64
+	assumed  bool // bound by our decision, not yet seen bound
+}
+
+type qstate int
+
+const (
+	qActive qstate = iota
+	qBackoff
+	qUnschedulable
+	qBinding
+)
+
+type qpod struct {
+	key         string
+	uid         types.UID
+	seq         uint64
+	prio        int32
+	state       qstate
+	attempts    int
+	lastAttempt time.Duration
+	tok         uint64
+	index       int
+}
+
+func newScheduler(c *Cluster) *Scheduler {
+	s := &Scheduler{c: c, cfg: &c.Config.Scheduler, rand: c.World.Rand(ClientScheduler),
+		nodeInfo: map[string]*schedNode{}, acct: map[types.UID]*podAcct{},
+		queue: map[string]*qpod{}, unsched: map[string]*qpod{}}
+	s.pods = newInformer(c.World, c.API, ClientScheduler, apiserver.Pods, nil, s.onPod)
+	s.nodes = newInformer(c.World, c.API, ClientScheduler, apiserver.Nodes, nil, s.onNode)
+	return s
+}
+
+func (s *Scheduler) start() {
+	s.nodes.start()
+	s.pods.start()
+}
+
+// Pending lists the keys of the pods waiting to be scheduled, sorted.
+func (s *Scheduler) Pending() []string { return sortedKeys(s.queue) }
+
+func wantsScheduling(pod *corev1.Pod) bool {
+	return pod.Spec.NodeName == "" && pod.Spec.SchedulerName == corev1.DefaultSchedulerName &&
+		pod.DeletionTimestamp == nil && !isTerminal(pod) && len(pod.Spec.SchedulingGates) == 0
+}
+
+func (s *Scheduler) onPod(typ watch.EventType, obj, _ apiserver.Object) {
+	pod := obj.(*corev1.Pod)
+	freed := false
+	if typ != watch.Deleted && pod.Spec.NodeName != "" && !isTerminal(pod) {
+		s.account(pod)
+	} else if a := s.acct[pod.UID]; a != nil {
+		keepAssumed := a.assumed && typ != watch.Deleted && pod.Spec.NodeName == "" && !isTerminal(pod)
+		if !keepAssumed {
+			s.unaccount(pod.UID)
+			freed = true
+		}
+	}
+	if typ != watch.Deleted && wantsScheduling(pod) {
+		s.enqueue(pod)
+	} else {
+		s.dequeue(podKey(pod), pod.UID)
+	}
+	if freed {
+		s.retryUnschedulable()
+	}
+}
+
+func (s *Scheduler) account(pod *corev1.Pod) {
+	cpu, mem := podRequests(pod)
+	if a := s.acct[pod.UID]; a != nil {
+		if a.node == pod.Spec.NodeName && !a.assumed {
+			return
+		}
+		s.unaccount(pod.UID)
+	}
+	s.acct[pod.UID] = &podAcct{node: pod.Spec.NodeName, cpu: cpu, mem: mem}
+	s.charge(pod.Spec.NodeName, 1, cpu, mem)
+}
+
+func (s *Scheduler) unaccount(uid types.UID) {
+	a := s.acct[uid]
+	if a == nil {
+		return
+	}
+	delete(s.acct, uid)
+	s.charge(a.node, -1, -a.cpu, -a.mem)
+}
+
+func (s *Scheduler) charge(node string, pods int, cpu, mem int64) {
+	n := s.nodeInfo[node]
+	if n == nil {
+		n = &schedNode{}
+		s.nodeInfo[node] = n
+	}
+	n.pods += pods
+	n.cpu += cpu
+	n.mem += mem
+	if n.node == nil && n.pods == 0 {
+		delete(s.nodeInfo, node)
+	}
+}
+
+func (s *Scheduler) onNode(typ watch.EventType, obj, old apiserver.Object) {
+	node := obj.(*corev1.Node)
+	n := s.nodeInfo[node.Name]
+	if typ == watch.Deleted {
+		if n != nil {
+			n.node = nil
+			if n.pods == 0 {
+				delete(s.nodeInfo, node.Name)
+			}
+		}
+		s.setNodeNames()
+		return
+	}
+	if n == nil {
+		n = &schedNode{}
+		s.nodeInfo[node.Name] = n
+	}
+	n.node = node
+	if typ == watch.Added {
+		s.setNodeNames()
+	}
+	if typ == watch.Added || schedulingRelevantChange(old.(*corev1.Node), node) {
+		s.retryUnschedulable()
+	}
+}
+
+func schedulingRelevantChange(a, b *corev1.Node) bool {
+	if a.Spec.Unschedulable != b.Spec.Unschedulable || nodeReadyStatus(a) != nodeReadyStatus(b) {
+		return true
+	}
+	return !apiequality.Semantic.DeepEqual(a.Labels, b.Labels) || !apiequality.Semantic.DeepEqual(a.Spec.Taints, b.Spec.Taints) ||
+		!apiequality.Semantic.DeepEqual(a.Status.Allocatable, b.Status.Allocatable)
+}
+
+func (s *Scheduler) setNodeNames() {
+	s.nodeNames = s.nodeNames[:0]
+	for name, n := range s.nodeInfo {
+		if n.node != nil {
+			s.nodeNames = append(s.nodeNames, name)
+		}
+	}
+	sort.Strings(s.nodeNames)
+}
+
+func (s *Scheduler) enqueue(pod *corev1.Pod) {
+	key := podKey(pod)
+	if q := s.queue[key]; q != nil {
+		if q.uid == pod.UID {
+			return
+		}
+		s.dequeue(key, q.uid)
+	}
+	s.seq++
+	prio := int32(0)
+	if pod.Spec.Priority != nil {
+		prio = *pod.Spec.Priority
+	}
+	q := &qpod{key: key, uid: pod.UID, seq: s.seq, prio: prio}
+	s.queue[key] = q
+	s.activate(q)
+}
+
+func (s *Scheduler) dequeue(key string, uid types.UID) {
+	q := s.queue[key]
+	if q == nil || q.uid != uid {
+		return
+	}
+	delete(s.queue, key)
+	delete(s.unsched, key)
+	q.tok++
+	if q.state == qActive && q.index >= 0 {
+		heap.Remove(&s.active, q.index)
+	}
+}
+
+func (s *Scheduler) activate(q *qpod) {
+	q.state = qActive
+	heap.Push(&s.active, q)
+	s.kick()
+}
+
+// backoffUntil is when a pod that failed `attempts` times may be tried again.
+func (s *Scheduler) backoffUntil(q *qpod) time.Duration {
+	d := s.cfg.InitialBackoff
+	for i := 1; i < q.attempts && d < s.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return q.lastAttempt + min(d, s.cfg.MaxBackoff)
+}
+
+// requeue puts a pod back after its back-off.
+func (s *Scheduler) requeue(q *qpod) {
+	delete(s.unsched, q.key)
+	at := s.backoffUntil(q)
+	if at <= s.c.World.Elapsed() {
+		s.activate(q)
+		return
+	}
+	q.state = qBackoff
+	q.tok++
+	tok := q.tok
+	s.c.World.At(at, func() {
+		if q.tok == tok && s.queue[q.key] == q {
+			s.activate(q)
+		}
+	})
+}
+
+// retryUnschedulable moves every unschedulable pod back (a cluster event).
+func (s *Scheduler) retryUnschedulable() {
+	if len(s.unsched) == 0 {
+		return
+	}
+	list := make([]*qpod, 0, len(s.unsched))
+	for _, q := range s.unsched {
+		list = append(list, q)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].seq < list[j].seq })
+	for _, q := range list {
+		s.requeue(q)
+	}
+}
+
+func (s *Scheduler) kick() {
+	if s.busy || s.active.Len() == 0 {
+		return
+	}
+	s.busy = true
+	s.c.World.After(s.cfg.CycleTime.Sample(s.rand), s.cycle)
+}
+
+// cycle schedules the first pod of the active queue.
+func (s *Scheduler) cycle() {
+	s.busy = false
+	for s.active.Len() > 0 {
+		q := heap.Pop(&s.active).(*qpod)
+		obj := s.pods.get(q.key)
+		pod, _ := obj.(*corev1.Pod)
+		if pod == nil || pod.UID != q.uid || !wantsScheduling(pod) {
+			s.dequeue(q.key, q.uid)
+			continue
+		}
+		s.schedule(q, pod)
+		break
+	}
+	s.kick()
+}
+
+func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
+	now := s.c.World.Elapsed()
+	best, reasons := s.pick(pod)
+	q.attempts++
+	q.lastAttempt = now
+	if best == "" {
+		q.state = qUnschedulable
+		s.unsched[q.key] = q
+		s.reportUnschedulable(pod, unschedulableMessage(len(s.nodeNames), reasons))
+		return
+	}
+	cpu, mem := podRequests(pod)
+	s.acct[pod.UID] = &podAcct{node: best, cpu: cpu, mem: mem, assumed: true}
+	s.charge(best, 1, cpu, mem)
+	q.state = qBinding
+	s.c.API.Do(&apiserver.Request{Client: ClientScheduler, Verb: apiserver.Create, Kind: apiserver.Pods, Subresource: "binding",
+		Namespace: pod.Namespace, Name: pod.Name, Node: best}, func(resp *apiserver.Response) {
+		if resp.Err == nil {
+			if s.queue[q.key] == q {
+				delete(s.queue, q.key)
+			}
+			return
+		}
+		if a := s.acct[q.uid]; a != nil && a.assumed {
+			s.unaccount(q.uid)
+			s.retryUnschedulable()
+		}
+		if s.queue[q.key] != q {
+			return
+		}
+		if cur, _ := s.pods.get(q.key).(*corev1.Pod); cur != nil && cur.UID == q.uid && wantsScheduling(cur) {
+			s.requeue(q)
+		} else {
+			s.dequeue(q.key, q.uid)
+		}
+	})
+}
+
+// pick returns the least-loaded fitting node and, if none fits, why each failed.
+func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
+	cpu, mem := podRequests(pod)
+	best, bestPods := "", 0
+	var reasons map[string]int
+	for _, name := range s.nodeNames {
+		n := s.nodeInfo[name]
+		if why := fits(pod, n, cpu, mem); why != "" {
+			if reasons == nil {
+				reasons = map[string]int{}
+			}
+			reasons[why]++
+			continue
+		}
+		if best == "" || n.pods < bestPods {
+			best, bestPods = name, n.pods
+		}
+	}
+	return best, reasons
+}
+
+var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
+
+// fits returns "" if the pod fits the node, else upstream's reason.
+func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
+	node := n.node
+	if nodeReadyStatus(node) != corev1.ConditionTrue {
+		return "node(s) were not ready"
+	}
+	if node.Spec.Unschedulable && firstToleration(pod.Spec.Tolerations, &unschedulableTaint) == nil {
+		return "node(s) were unschedulable"
+	}
+	if t := untoleratedTaint(node.Spec.Taints, pod.Spec.Tolerations, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute); t != nil {
+		return fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value)
+	}
+	if !nodeMatches(pod, node) {
+		return "node(s) didn't match Pod's node affinity/selector"
+	}
+	alloc := node.Status.Allocatable
+	if int64(n.pods) >= quantityOr(alloc, corev1.ResourcePods, DefaultPodsPerNode, false) {
+		return "Too many pods"
+	}
+	if cpu > 0 && n.cpu+cpu > quantityOr(alloc, corev1.ResourceCPU, 0, true) {
+		return "Insufficient cpu"
+	}
+	if mem > 0 && n.mem+mem > quantityOr(alloc, corev1.ResourceMemory, 0, false) {
+		return "Insufficient memory"
+	}
+	return ""
+}
+
+func unschedulableMessage(nodes int, reasons map[string]int) string {
+	parts := make([]string, 0, len(reasons))
+	for _, r := range sortedKeys(reasons) {
+		parts = append(parts, fmt.Sprintf("%d %s", reasons[r], r))
+	}
+	msg := fmt.Sprintf("0/%d nodes are available", nodes)
+	if len(parts) > 0 {
+		msg += ": " + strings.Join(parts, ", ")
+	}
+	return msg + "."
+}
+
+// reportUnschedulable sets PodScheduled=False (reason Unschedulable) unless
+// the pod already says so with the same message.
+func (s *Scheduler) reportUnschedulable(pod *corev1.Pod, msg string) {
+	if c := podCondition(&pod.Status, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse && c.Message == msg {
+		return
+	}
+	now := apiserver.Timestamp(s.c.World)
+	u := &rmw{api: s.c.API, client: ClientScheduler, kind: apiserver.Pods, ns: pod.Namespace, name: pod.Name, sub: "status", uid: pod.UID,
+		mutate: func(obj apiserver.Object) bool {
+			p := obj.(*corev1.Pod)
+			if !wantsScheduling(p) {
+				return false
+			}
+			return setPodCondition(&p.Status, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+				Reason: corev1.PodReasonUnschedulable, Message: msg}, now)
+		}}
+	u.run(pod)
+}
+
+// qheap orders pods by priority (higher first), then arrival.
+type qheap []*qpod
+
+func (h qheap) Len() int { return len(h) }
+func (h qheap) Less(i, j int) bool {
+	if h[i].prio != h[j].prio {
+		return h[i].prio > h[j].prio
+	}
+	return h[i].seq < h[j].seq
+}
+func (h qheap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *qheap) Push(x any) {
+	q := x.(*qpod)
+	q.index = len(*h)
+	*h = append(*h, q)
+}
+func (h *qheap) Pop() any {
+	old := *h
+	n := len(old)
+	q := old[n-1]
+	old[n-1] = nil
+	q.index = -1
+	*h = old[:n-1]
+	return q
+}

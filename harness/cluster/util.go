@@ -1,0 +1,316 @@
+package cluster
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+)
+
+// The clients the cluster's own actors use in the history.
+const (
+	ClientScheduler     = "scheduler"
+	ClientNodeLifecycle = "node-lifecycle-controller"
+	ClientTaintEviction = "taint-eviction-controller"
+	ClientPodGC         = "pod-garbage-collector"
+	ClientCluster       = "cluster"
+)
+
+// KubeletClient is the client name of the kubelet of a node: "kubelet/<node>".
+func KubeletClient(node string) string { return "kubelet/" + node }
+
+// TaintOutOfService is the taint an operator puts on a node that is known to be
+// shut down, so that pod GC force-deletes its terminating pods.
+const TaintOutOfService = "node.kubernetes.io/out-of-service"
+
+// retryDelay is how long an actor waits before retrying a request that failed
+// for a reason other than a conflict (a 500 or timeout from fault injection).
+const retryDelay = time.Second
+
+func podKey(obj apiserver.Object) string {
+	if obj.GetNamespace() == "" {
+		return obj.GetName()
+	}
+	return obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// splitKey splits "ns/name" (or "name", in the default namespace).
+func splitKey(key string) (ns, name string) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '/' {
+			return key[:i], key[i+1:]
+		}
+	}
+	return metav1.NamespaceDefault, key
+}
+
+func rvOf(obj apiserver.Object) uint64 {
+	n, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
+	return n
+}
+
+// newer reports whether a is a later version of the same object than b.
+func newer(a, b apiserver.Object) bool { return b == nil || rvOf(a) > rvOf(b) }
+
+func isTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+func podCondition(st *corev1.PodStatus, t corev1.PodConditionType) *corev1.PodCondition {
+	for i := range st.Conditions {
+		if st.Conditions[i].Type == t {
+			return &st.Conditions[i]
+		}
+	}
+	return nil
+}
+
+func podReady(pod *corev1.Pod) bool {
+	c := podCondition(&pod.Status, corev1.PodReady)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+// setPodCondition sets a condition, keeping its lastTransitionTime when the
+// status does not change (as the kubelet's status manager does). It reports
+// whether anything changed.
+func setPodCondition(st *corev1.PodStatus, c corev1.PodCondition, now metav1.Time) bool {
+	if old := podCondition(st, c.Type); old != nil {
+		if old.Status == c.Status {
+			c.LastTransitionTime = old.LastTransitionTime
+		} else {
+			c.LastTransitionTime = now
+		}
+		c.LastProbeTime = old.LastProbeTime
+		changed := *old != c
+		*old = c
+		return changed
+	}
+	c.LastTransitionTime = now
+	st.Conditions = append(st.Conditions, c)
+	return true
+}
+
+func nodeCondition(n *corev1.Node, t corev1.NodeConditionType) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == t {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// nodeReadyStatus is the status of the node's Ready condition ("" if absent).
+func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
+	if c := nodeCondition(n, corev1.NodeReady); c != nil {
+		return c.Status
+	}
+	return ""
+}
+
+// tolerates reports whether the toleration tolerates the taint: an empty effect
+// matches every effect, an empty key with Exists matches every key, Exists
+// matches every value and Equal (or no operator) needs the same value.
+func tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
+	if t.Effect != "" && t.Effect != taint.Effect {
+		return false
+	}
+	if t.Key != "" && t.Key != taint.Key {
+		return false
+	}
+	switch t.Operator {
+	case corev1.TolerationOpExists:
+		return true
+	case "", corev1.TolerationOpEqual:
+		return t.Value == taint.Value
+	}
+	return false
+}
+
+// firstToleration returns the first toleration that tolerates the taint, or nil.
+func firstToleration(tols []corev1.Toleration, taint *corev1.Taint) *corev1.Toleration {
+	for i := range tols {
+		if tolerates(&tols[i], taint) {
+			return &tols[i]
+		}
+	}
+	return nil
+}
+
+// untoleratedTaint returns the first taint with one of the effects that the
+// tolerations do not tolerate, or nil.
+func untoleratedTaint(taints []corev1.Taint, tols []corev1.Toleration, effects ...corev1.TaintEffect) *corev1.Taint {
+	for i := range taints {
+		t := &taints[i]
+		relevant := false
+		for _, e := range effects {
+			relevant = relevant || t.Effect == e
+		}
+		if relevant && firstToleration(tols, t) == nil {
+			return t
+		}
+	}
+	return nil
+}
+
+func noExecuteTaints(taints []corev1.Taint) []corev1.Taint {
+	var out []corev1.Taint
+	for _, t := range taints {
+		if t.Effect == corev1.TaintEffectNoExecute {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func hasTaintKey(taints []corev1.Taint, key string) bool {
+	for _, t := range taints {
+		if t.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeMatches reports whether the pod's nodeSelector and required node
+// affinity admit the node.
+func nodeMatches(pod *corev1.Pod, node *corev1.Node) bool {
+	if len(pod.Spec.NodeSelector) > 0 && !labels.SelectorFromSet(pod.Spec.NodeSelector).Matches(labels.Set(node.Labels)) {
+		return false
+	}
+	aff := pod.Spec.Affinity
+	if aff == nil || aff.NodeAffinity == nil || aff.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return true
+	}
+	for _, term := range aff.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		if termMatches(&term, node) {
+			return true
+		}
+	}
+	return false
+}
+
+// termMatches: the requirements of a term are ANDed; a term without any
+// requirement matches nothing.
+func termMatches(term *corev1.NodeSelectorTerm, node *corev1.Node) bool {
+	if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
+		return false
+	}
+	for _, r := range term.MatchExpressions {
+		if !requirementMatches(r, labels.Set(node.Labels)) {
+			return false
+		}
+	}
+	for _, r := range term.MatchFields {
+		if r.Key != "metadata.name" || !requirementMatches(r, labels.Set{"metadata.name": node.Name}) {
+			return false
+		}
+	}
+	return true
+}
+
+func requirementMatches(r corev1.NodeSelectorRequirement, set labels.Set) bool {
+	var op selection.Operator
+	switch r.Operator {
+	case corev1.NodeSelectorOpIn:
+		op = selection.In
+	case corev1.NodeSelectorOpNotIn:
+		op = selection.NotIn
+	case corev1.NodeSelectorOpExists:
+		op = selection.Exists
+	case corev1.NodeSelectorOpDoesNotExist:
+		op = selection.DoesNotExist
+	case corev1.NodeSelectorOpGt:
+		op = selection.GreaterThan
+	case corev1.NodeSelectorOpLt:
+		op = selection.LessThan
+	default:
+		return false
+	}
+	req, err := labels.NewRequirement(r.Key, op, r.Values)
+	if err != nil {
+		return false
+	}
+	return req.Matches(set)
+}
+
+// podRequests sums the cpu (millicores) and memory (bytes) requests of the
+// pod's containers.
+func podRequests(pod *corev1.Pod) (cpu, mem int64) {
+	for _, c := range pod.Spec.Containers {
+		if q, ok := c.Resources.Requests[corev1.ResourceCPU]; ok {
+			cpu += q.MilliValue()
+		}
+		if q, ok := c.Resources.Requests[corev1.ResourceMemory]; ok {
+			mem += q.Value()
+		}
+	}
+	return cpu, mem
+}
+
+func quantityOr(list corev1.ResourceList, name corev1.ResourceName, def int64, milli bool) int64 {
+	q, ok := list[name]
+	if !ok {
+		return def
+	}
+	if milli {
+		return q.MilliValue()
+	}
+	return q.Value()
+}
+
+// podIndex keeps pods by the node they are bound to.
+type podIndex map[string]map[string]*corev1.Pod
+
+func (ix podIndex) set(pod *corev1.Pod, old *corev1.Pod) {
+	if old != nil && old.Spec.NodeName != "" && (pod == nil || old.Spec.NodeName != pod.Spec.NodeName) {
+		if m := ix[old.Spec.NodeName]; m != nil {
+			delete(m, podKey(old))
+			if len(m) == 0 {
+				delete(ix, old.Spec.NodeName)
+			}
+		}
+	}
+	if pod != nil && pod.Spec.NodeName != "" {
+		m := ix[pod.Spec.NodeName]
+		if m == nil {
+			m = map[string]*corev1.Pod{}
+			ix[pod.Spec.NodeName] = m
+		}
+		m[podKey(pod)] = pod
+	}
+}
+
+// on returns the pods bound to node in key order.
+func (ix podIndex) on(node string) []*corev1.Pod {
+	m := ix[node]
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*corev1.Pod, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+func isConflict(err error) bool { return apierrors.IsConflict(err) }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,208 @@
+// Package run plays one scenario under one strategy with one seed and says
+// how it went: the verdicts, the metrics, the history and its digest, and the
+// decision trace, written to a run directory that replays from its files.
+package run
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/workloads"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// Config is one run.
+type Config struct {
+	Scenario *workloads.Scenario
+	Strategy models.Strategy
+	Seed     uint64
+	// MaxEvents bounds the run (default 50 million); past it the verdict is
+	// "runaway".
+	MaxEvents uint64
+}
+
+// Overall verdicts of a run.
+const (
+	Pass    = "pass"
+	Fail    = "fail"
+	Unknown = "unknown"
+	Runaway = "runaway"
+)
+
+// Summary is summary.json: everything a person or a CI job needs to judge a run.
+type Summary struct {
+	Scenario string `json:"scenario"`
+	Strategy string `json:"strategy"`
+	Seed     uint64 `json:"seed"`
+	Verdict  string `json:"verdict"`
+	// Checks in a fixed order; a failing one carries its first violation.
+	Checks []check.Result `json:"checks"`
+	// ConvergenceLatency is how long after the last step the state converged.
+	ConvergenceLatency string `json:"convergenceLatency,omitempty"`
+	ConvergenceMillis  *int64 `json:"convergenceMillis,omitempty"`
+	// Failures are controllers that panicked or blocked (each one fails the run).
+	Failures    []sim.Failure          `json:"failures,omitempty"`
+	Steps       []workloads.StepResult `json:"steps"`
+	VirtualTime string                 `json:"virtualTime"`
+	Events      uint64                 `json:"events"`
+	Requests    map[string]int         `json:"requests"` // by verb
+	PodsCreated int                    `json:"podsCreated"`
+	PodsDeleted int                    `json:"podsDeleted"`
+	Decisions   int                    `json:"decisions"`
+	// Digest is the SHA-256 of history.jsonl: equal digests, equal runs.
+	Digest string `json:"digest"`
+	Replay string `json:"replay"`
+}
+
+// Result is a finished run.
+type Result struct {
+	Summary   Summary
+	History   []*history.Op
+	Decisions *trace.Recorder
+}
+
+// Run plays the scenario. An error means the run could not start (an invalid
+// cluster description); everything that goes wrong inside the run is in the
+// Summary.
+func Run(cfg Config) (*Result, error) {
+	sc := cfg.Scenario
+	sc.Defaults()
+	maxEvents := cfg.MaxEvents
+	if maxEvents == 0 {
+		maxEvents = 50_000_000
+	}
+	last := sc.LastStep()
+	w := sim.New(cfg.Seed, sim.Limits{MaxTime: last + sc.Expect.ConvergeWithin + sc.Expect.StableFor + time.Minute, MaxEvents: maxEvents})
+	c, err := cluster.New(w, sc.Cluster)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	counts := &counter{}
+	c.API.OnCommit(counts.observe)
+	tr := &trace.Recorder{}
+	cfg.Strategy.Start(c.API, tr)
+	conv := check.WatchConvergence(c.API, check.ReplicaSets, last, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
+		func() { w.Stop("checks concluded") })
+	runner := workloads.Start(sc, c, nil)
+	out := w.Run()
+
+	s := Summary{Scenario: sc.Name, Strategy: cfg.Strategy.Name, Seed: cfg.Seed,
+		Failures: w.Failures(), Steps: runner.Results, VirtualTime: out.Now.String(), Events: out.Events,
+		Requests: map[string]int{}, PodsCreated: counts.created, PodsDeleted: counts.deleted, Decisions: len(tr.Decisions()),
+		Replay: fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", sc.Name, cfg.Strategy.Name, cfg.Seed)}
+	ops := c.API.History().Ops()
+	for _, op := range ops {
+		s.Requests[op.Verb]++
+	}
+	s.Digest = history.Digest(ops)
+	s.Checks = append(s.Checks, conv.Result())
+	if d, ok := conv.Latency(); ok {
+		ms := d.Milliseconds()
+		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
+	}
+	s.Verdict = verdict(out, s)
+	return &Result{Summary: s, History: ops, Decisions: tr}, nil
+}
+
+func verdict(out sim.Outcome, s Summary) string {
+	if out.Verdict == sim.Runaway {
+		return Runaway
+	}
+	if len(s.Failures) > 0 {
+		return Fail
+	}
+	v := Pass
+	for _, r := range s.Checks {
+		switch r.Verdict {
+		case check.Fail:
+			return Fail
+		case check.Unknown:
+			v = Unknown
+		}
+	}
+	return v
+}
+
+// counter keeps the run's pod churn.
+type counter struct{ created, deleted int }
+
+func (c *counter) observe(ev apiserver.Event) {
+	if _, ok := ev.Object.(*corev1.Pod); !ok {
+		return
+	}
+	switch ev.Type {
+	case watch.Added:
+		c.created++
+	case watch.Deleted:
+		c.deleted++
+	}
+}
+
+// WriteDir writes summary.json, history.jsonl and decisions.jsonl into dir,
+// atomically: they are written to a sibling directory that replaces dir at
+// the end, so a run killed halfway leaves no half-written directory.
+func (r *Result) WriteDir(dir string) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	write := func(name string, fn func(f *os.File) error) error {
+		f, err := os.Create(filepath.Join(tmp, name))
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	if err := write("summary.json", func(f *os.File) error {
+		enc := json.NewEncoder(f)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r.Summary)
+	}); err != nil {
+		return err
+	}
+	if err := write("history.jsonl", func(f *os.File) error { return history.WriteJSONL(f, r.History) }); err != nil {
+		return err
+	}
+	if err := write("decisions.jsonl", func(f *os.File) error { return r.Decisions.WriteJSONL(f) }); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+// SortedRequests lists the request counts in verb order, for printing.
+func (s *Summary) SortedRequests() []string {
+	verbs := make([]string, 0, len(s.Requests))
+	for v := range s.Requests {
+		verbs = append(verbs, v)
+	}
+	sort.Strings(verbs)
+	out := make([]string, len(verbs))
+	for i, v := range verbs {
+		out[i] = fmt.Sprintf("%s=%d", v, s.Requests[v])
+	}
+	return out
+}
