@@ -96,7 +96,10 @@ func (w *World) resume(p *Proc) {
 		p.start()
 	}
 	w.current = p
+	w.running.Store(p)
+	w.runningAt.Store(int64(w.now))
 	_, more := p.next()
+	w.running.Store(nil)
 	w.current = nil
 	if !more {
 		w.finish(p)

@@ -81,8 +81,13 @@ type World struct {
 	current  *Proc
 	procs    map[*Proc]struct{}
 	failures []Failure
+	blocked  *Failure // set by Run when the loop goroutine is stuck
 	stopped  string
-	progress atomic.Uint64 // events executed, read by the hang watchdog
+	// Read by the hang watchdog, from another goroutine.
+	progress  atomic.Uint64        // events executed
+	running   atomic.Pointer[Proc] // the coroutine resumed last
+	runningAt atomic.Int64         // virtual time it was resumed at
+	abandoned atomic.Bool          // Run gave up on a stuck loop: stop if it comes back
 }
 
 // New returns a World at virtual time zero.
@@ -127,8 +132,14 @@ func (w *World) Stop(reason string) {
 	}
 }
 
-// Failures lists actor failures in the order they happened.
-func (w *World) Failures() []Failure { return w.failures }
+// Failures lists actor failures in the order they happened. After a Blocked
+// run the stuck coroutine is the last one.
+func (w *World) Failures() []Failure {
+	if w.blocked != nil {
+		return append(append([]Failure(nil), w.failures...), *w.blocked)
+	}
+	return w.failures
+}
 
 // Step executes the next event. It returns false when the queue is empty.
 func (w *World) Step() bool {
@@ -178,14 +189,17 @@ func (w *World) Run() Outcome {
 			if still++; still < 4 {
 				continue
 			}
+			// The loop goroutine is stuck: read only what it published atomically.
 			actor := "an event handler"
-			if cur := w.current; cur != nil {
+			if cur := w.running.Load(); cur != nil {
 				actor = cur.name
 			}
-			f := Failure{Actor: actor, Kind: "blocked", Time: w.now, Seed: w.seed,
+			now := time.Duration(w.runningAt.Load())
+			f := Failure{Actor: actor, Kind: "blocked", Time: now, Seed: w.seed,
 				Message: fmt.Sprintf("did not yield for %v of wall time: it blocked outside the runtime (a raw channel, mutex, goroutine or the wall clock)", w.limits.BlockTimeout)}
-			w.failures = append(w.failures, f)
-			return Outcome{Verdict: Blocked, Reason: f.Error(), Now: w.now, Events: w.events}
+			w.blocked = &f
+			w.abandoned.Store(true)
+			return Outcome{Verdict: Blocked, Reason: f.Error(), Now: now, Events: w.progress.Load()}
 		}
 	}
 }
@@ -193,6 +207,9 @@ func (w *World) Run() Outcome {
 func (w *World) loop() Outcome {
 	defer w.Close()
 	for {
+		if w.abandoned.Load() {
+			return Outcome{Verdict: Blocked}
+		}
 		if w.stopped != "" {
 			return Outcome{Verdict: Stopped, Reason: w.stopped, Now: w.now, Events: w.events}
 		}
