@@ -38,6 +38,7 @@ type Scheduler struct {
 	pods, nodes *informer
 	nodeInfo    map[string]*schedNode
 	nodeNames   []string // sorted
+	nextStart   int      // where the next node search starts
 	acct        map[types.UID]*podAcct
 
 	queue   map[string]*qpod // pods waiting to be scheduled, by key
@@ -51,6 +52,21 @@ type schedNode struct {
 	node     *corev1.Node
 	pods     int
 	cpu, mem int64
+	// Facts of node, computed when it changes rather than per pod.
+	ready                   bool
+	maxPods, maxCPU, maxMem int64
+}
+
+func (n *schedNode) setNode(node *corev1.Node) {
+	n.node = node
+	if node == nil {
+		return
+	}
+	alloc := node.Status.Allocatable
+	n.ready = nodeReadyStatus(node) == corev1.ConditionTrue
+	n.maxPods = quantityOr(alloc, corev1.ResourcePods, DefaultPodsPerNode, false)
+	n.maxCPU = quantityOr(alloc, corev1.ResourceCPU, 0, true)
+	n.maxMem = quantityOr(alloc, corev1.ResourceMemory, 0, false)
 }
 
 // podAcct is a pod counted against a node.
@@ -165,7 +181,7 @@ func (s *Scheduler) onNode(typ watch.EventType, obj, old apiserver.Object) {
 	n := s.nodeInfo[node.Name]
 	if typ == watch.Deleted {
 		if n != nil {
-			n.node = nil
+			n.setNode(nil)
 			if n.pods == 0 {
 				delete(s.nodeInfo, node.Name)
 			}
@@ -177,7 +193,7 @@ func (s *Scheduler) onNode(typ watch.EventType, obj, old apiserver.Object) {
 		n = &schedNode{}
 		s.nodeInfo[node.Name] = n
 	}
-	n.node = node
+	n.setNode(node)
 	if typ == watch.Added {
 		s.setNodeNames()
 	}
@@ -346,12 +362,20 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 	})
 }
 
-// pick returns the least-loaded fitting node and, if none fits, why each failed.
+// pick returns the least-loaded fitting node and, if none fits, why each
+// failed. Like kube-scheduler, on a large cluster it stops after finding
+// enough feasible nodes (numFeasibleNodesToFind) and starts the next search
+// where this one stopped, so a decision costs O(sample), not O(cluster).
 func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 	cpu, mem := podRequests(pod)
-	best, bestPods := "", 0
+	total := len(s.nodeNames)
+	want := numFeasibleNodesToFind(total)
+	best, bestPods, bestIdx := "", 0, 0
 	var reasons map[string]int
-	for _, name := range s.nodeNames {
+	found, checked := 0, 0
+	for ; checked < total && found < want; checked++ {
+		idx := (s.nextStart + checked) % total
+		name := s.nodeNames[idx]
 		n := s.nodeInfo[name]
 		if why := fits(pod, n, cpu, mem); why != "" {
 			if reasons == nil {
@@ -360,11 +384,27 @@ func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 			reasons[why]++
 			continue
 		}
-		if best == "" || n.pods < bestPods {
-			best, bestPods = name, n.pods
+		found++
+		// Least loaded; among equals the first in name order.
+		if best == "" || n.pods < bestPods || (n.pods == bestPods && idx < bestIdx) {
+			best, bestPods, bestIdx = name, n.pods, idx
 		}
 	}
+	if total > 0 {
+		s.nextStart = (s.nextStart + checked) % total
+	}
 	return best, reasons
+}
+
+// numFeasibleNodesToFind is kube-scheduler's sample size with the default
+// percentageOfNodesToScore: every node below 100, else 50% minus 1% per 125
+// nodes (at least 5%), and never fewer than 100.
+func numFeasibleNodesToFind(total int) int {
+	if total < 100 {
+		return total
+	}
+	pct := max(50-total/125, 5)
+	return max(total*pct/100, 100)
 }
 
 var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
@@ -372,7 +412,7 @@ var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect
 // fits returns "" if the pod fits the node, else upstream's reason.
 func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
 	node := n.node
-	if nodeReadyStatus(node) != corev1.ConditionTrue {
+	if !n.ready {
 		return "node(s) were not ready"
 	}
 	if node.Spec.Unschedulable && firstToleration(pod.Spec.Tolerations, &unschedulableTaint) == nil {
@@ -384,14 +424,13 @@ func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
 	if !nodeMatches(pod, node) {
 		return "node(s) didn't match Pod's node affinity/selector"
 	}
-	alloc := node.Status.Allocatable
-	if int64(n.pods) >= quantityOr(alloc, corev1.ResourcePods, DefaultPodsPerNode, false) {
+	if int64(n.pods) >= n.maxPods {
 		return "Too many pods"
 	}
-	if cpu > 0 && n.cpu+cpu > quantityOr(alloc, corev1.ResourceCPU, 0, true) {
+	if cpu > 0 && n.cpu+cpu > n.maxCPU {
 		return "Insufficient cpu"
 	}
-	if mem > 0 && n.mem+mem > quantityOr(alloc, corev1.ResourceMemory, 0, false) {
+	if mem > 0 && n.mem+mem > n.maxMem {
 		return "Insufficient memory"
 	}
 	return ""
