@@ -31,8 +31,26 @@ type Result struct {
 }
 
 // Predicate says whether the cluster is in the desired state and, if not, why.
-// It reads the server's ground truth (Server.Objects).
-type Predicate func(api *apiserver.Server) (ok bool, why string)
+// It sees every committed change (Observe, in commit order, from the start of
+// the run) and keeps whatever it needs, so that asking (Holds) is cheap: the
+// check asks after every instant with a commit.
+type Predicate interface {
+	Observe(ev apiserver.Event)
+	Holds() (ok bool, why string)
+}
+
+// GroundTruth is a Predicate that reads the server's objects each time it is
+// asked: simple, and fine for small runs and tests (it costs O(objects)).
+type GroundTruth struct {
+	API  *apiserver.Server
+	Func func(api *apiserver.Server) (bool, string)
+}
+
+// Observe does nothing: the ground truth is read when asked.
+func (GroundTruth) Observe(apiserver.Event) {}
+
+// Holds reads the objects.
+func (g GroundTruth) Holds() (bool, string) { return g.Func(g.API) }
 
 // Convergence checks eventually stable reconciliation: after the last
 // disturbance the predicate must hold within a bound and then keep holding for
@@ -60,7 +78,10 @@ type Convergence struct {
 func WatchConvergence(api *apiserver.Server, pred Predicate, lastDisturbance, within, stable time.Duration, onDone func()) *Convergence {
 	c := &Convergence{w: api.World(), api: api, pred: pred, after: lastDisturbance, within: within, stable: stable, onDone: onDone,
 		result: Result{Check: "convergence", Verdict: Unknown, Message: "the run ended before the check concluded"}}
-	api.OnCommit(func(apiserver.Event) { c.schedule() })
+	api.OnCommit(func(ev apiserver.Event) {
+		pred.Observe(ev)
+		c.schedule()
+	})
 	c.w.At(lastDisturbance, c.evaluate)
 	c.w.At(lastDisturbance+within, c.deadline)
 	return c
@@ -79,7 +100,7 @@ func (c *Convergence) evaluate() {
 	if c.done {
 		return
 	}
-	ok, why := c.pred(c.api)
+	ok, why := c.pred.Holds()
 	switch {
 	case ok && !c.holding:
 		c.holding, c.since = true, c.w.Elapsed()

@@ -93,7 +93,7 @@ func Run(cfg Config) (*Result, error) {
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
 	cfg.Strategy.Start(c.API, tr)
-	conv := check.WatchConvergence(c.API, check.ReplicaSets, last, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
+	conv := check.WatchConvergence(c.API, check.ReplicaSets(), last, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	runner := workloads.Start(sc, c, nil)
 	out := w.Run()
