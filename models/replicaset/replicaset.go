@@ -574,3 +574,7 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 }
 
 func equalPtr(a, b *int32) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+// Stop shuts the controller's work queue down: its workers finish the key in
+// hand and exit. (A stopped controller is how tests plant "stops reconciling".)
+func (c *Controller) Stop() { c.queue.ShutDown() }
