@@ -107,8 +107,12 @@ func TestReplicaSetsPredicateAgreesWithGroundTruth(t *testing.T) {
 				req.Client = "test"
 				api.Do(req, func(*apiserver.Response) {})
 			}
-			w.At(time.Second, func() { serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: rs("a", 3, "a")}) })
-			w.At(2*time.Second, func() { serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: rs("b", 2, "b")}) })
+			w.At(time.Second, func() {
+				serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: rs("a", 3, "a")})
+			})
+			w.At(2*time.Second, func() {
+				serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: rs("b", 2, "b")})
+			})
 			w.At(20*time.Second, func() {
 				bare := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "bare", Namespace: "default", Labels: map[string]string{"app": "a"}},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}
