@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +57,39 @@ func TestStrategies(t *testing.T) {
 	assert.Contains(t, errOut, "-o must be text or json")
 	code, _, _ = runCLI("strategies", "--bogus")
 	assert.Equal(t, exitUsage, code)
+}
+
+func TestCompareIsIndependentOfJobs(t *testing.T) {
+	dir := t.TempDir()
+	one, two := dir+"/one", dir+"/two"
+	args := []string{"compare", "--strategies", "upstream,naive", "--scenarios", "rs-scale-down-deletion-cost,rc-scale", "--seeds", "1-3"}
+	code, out, errOut := runCLI(append(args, "--jobs", "1", "--out", one)...)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "| rs-scale-down-deletion-cost | upstream | 3 | 0 | 0 |")
+	code, _, errOut = runCLI(append(args, "--jobs", "2", "--out", two)...)
+	assert.Equal(t, exitOK, code, errOut)
+	for _, f := range []string{"report.md", "report.json", "runs/rc-scale/naive/seed-2/history.jsonl"} {
+		a, err := os.ReadFile(one + "/" + f)
+		assert.NoError(t, err)
+		b, err := os.ReadFile(two + "/" + f)
+		assert.NoError(t, err)
+		assert.Equal(t, string(a), string(b), f)
+	}
+}
+
+func TestCompareBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--seeds", "x"}, `--seeds: "x" is not a count`},
+		{[]string{"compare", "--seeds", "5-2"}, `"5-2" is empty`},
+		{[]string{"compare", "--strategies", "nope"}, `unknown strategy "nope"`},
+		{[]string{"compare", "--scenarios", "nope"}, `unknown scenario "nope"`},
+		{[]string{"compare", "--jobs", "0"}, "--jobs must be at least 1"},
+	} {
+		code, _, errOut := runCLI(tc.args...)
+		assert.Equal(t, exitUsage, code, tc.args)
+		assert.Contains(t, errOut, tc.want)
+	}
 }
