@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
@@ -427,3 +428,36 @@ func TestListIsSortedAndFiltered(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestDeploymentSurgeAndUnavailableNotBothZero(t *testing.T) {
+	for _, tc := range []struct {
+		surge, unavailable intstr.IntOrString
+		ok                 bool
+	}{
+		{intstr.FromInt32(0), intstr.FromInt32(0), false},
+		{intstr.FromString("0%"), intstr.FromInt32(0), false},
+		{intstr.FromString("0%"), intstr.FromString("0%"), false},
+		{intstr.FromInt32(1), intstr.FromInt32(0), true},
+		{intstr.FromString("25%"), intstr.FromString("0%"), true},
+	} {
+		_, s := newTestServer(t)
+		d := &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "nginx-deployment"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "nginx"}},
+				Template: frontendRS(1).Spec.Template,
+				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
+					RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &tc.surge, MaxUnavailable: &tc.unavailable}},
+			},
+		}
+		d.Spec.Template.Labels = map[string]string{"app": "nginx"}
+		err := s.Serve(&Request{Verb: Create, Kind: Deployments, Object: d}).Err
+		if tc.ok {
+			assert.NoError(t, err, "%s/%s", tc.surge.String(), tc.unavailable.String())
+		} else {
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "spec.strategy.rollingUpdate.maxUnavailable: Invalid value")
+			assert.Contains(t, err.Error(), "may not be 0 when `maxSurge` is 0")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"reflect"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -189,8 +190,7 @@ func validateDeployment(obj, old Object) fieldErrs {
 		if err2 != nil {
 			errs = append(errs, field.Invalid(sp.Child("rollingUpdate", "maxUnavailable"), ru.MaxUnavailable.String(), err2.Error()))
 		}
-		if err1 == nil && err2 == nil && ru.MaxSurge.IntValue() == 0 && ru.MaxUnavailable.IntValue() == 0 &&
-			ru.MaxSurge.Type == intstr.Int && ru.MaxUnavailable.Type == intstr.Int {
+		if err1 == nil && err2 == nil && intOrPercentIsZero(ru.MaxSurge) && intOrPercentIsZero(ru.MaxUnavailable) {
 			errs = append(errs, field.Invalid(sp.Child("rollingUpdate", "maxUnavailable"), ru.MaxUnavailable.String(), "may not be 0 when `maxSurge` is 0"))
 		}
 	default:
@@ -278,3 +278,11 @@ func nonNegative(path *field.Path, v int32) fieldErrs {
 }
 
 func mapSelectorString(m map[string]string) string { return labels.SelectorFromSet(m).String() }
+
+// intOrPercentIsZero: 0 or "0%".
+func intOrPercentIsZero(v *intstr.IntOrString) bool {
+	if v.Type == intstr.Int {
+		return v.IntVal == 0
+	}
+	return strings.TrimSuffix(v.StrVal, "%") == "0"
+}
