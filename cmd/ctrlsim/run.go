@@ -131,33 +131,14 @@ func runScenarios(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
-	type row struct {
-		Name    string `json:"name"`
-		Summary string `json:"summary"`
-	}
-	var rows []row
+	var rows []listRow
 	for _, n := range workloads.Names() {
 		sc, err := workloads.Lookup(n)
 		if err != nil {
 			fmt.Fprintf(stderr, "ctrlsim scenarios: %v\n", err)
 			return exitFail
 		}
-		rows = append(rows, row{sc.Name, sc.Summary})
+		rows = append(rows, listRow{sc.Name, sc.Summary})
 	}
-	switch *output {
-	case "json":
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rows)
-	case "text":
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\n", r.Name, r.Summary)
-		}
-		tw.Flush()
-	default:
-		fmt.Fprintf(stderr, "ctrlsim scenarios: -o must be text or json, not %q\n", *output)
-		return exitUsage
-	}
-	return exitOK
+	return printList(stdout, stderr, "scenarios", *output, rows)
 }

@@ -51,16 +51,23 @@ func runStrategies(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
-	type row struct {
-		Name    string `json:"name"`
-		Summary string `json:"summary"`
-	}
-	var rows []row
+	var rows []listRow
 	for _, n := range models.Names() {
 		s, _ := models.Lookup(n)
-		rows = append(rows, row{s.Name, s.Summary})
+		rows = append(rows, listRow{s.Name, s.Summary})
 	}
-	switch *output {
+	return printList(stdout, stderr, "strategies", *output, rows)
+}
+
+// listRow is one line of a listing command.
+type listRow struct {
+	Name    string `json:"name"`
+	Summary string `json:"summary"`
+}
+
+// printList prints a listing as aligned text or as JSON.
+func printList(stdout, stderr io.Writer, cmd, output string, rows []listRow) int {
+	switch output {
 	case "json":
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -74,7 +81,7 @@ func runStrategies(args []string, stdout, stderr io.Writer) int {
 		}
 		tw.Flush()
 	default:
-		fmt.Fprintf(stderr, "ctrlsim strategies: -o must be text or json, not %q\n", *output)
+		fmt.Fprintf(stderr, "ctrlsim %s: -o must be text or json, not %q\n", cmd, output)
 		return exitUsage
 	}
 	return exitOK
