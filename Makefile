@@ -53,5 +53,10 @@ report: build
 chaos:
 	@echo "make chaos: not available yet: it needs fault plans (open issue); use make report"; exit 2
 
+# A longer run of the scenario parser's fuzzer (make test runs its seed corpus).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz=FuzzParseScenario -fuzztime=$(FUZZTIME) ./workloads
+
 clean:
 	rm -rf bin out

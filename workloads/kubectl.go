@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -34,11 +36,14 @@ type Runner struct {
 }
 
 // Start begins playing sc on c. onDone runs (in the runner's coroutine) after
-// the last step.
+// the last step. Steps run at their times; a scenario with conditions runs
+// them in the order they are written, each waiting for its condition.
 func Start(sc *Scenario, c *cluster.Cluster, onDone func()) *Runner {
 	r := &Runner{sc: sc, ctx: controller.NewContext(Client, c.API), cluster: c}
 	steps := append([]Step(nil), sc.Steps...)
-	sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	if !sc.HasConditions() {
+		sort.SliceStable(steps, func(i, j int) bool { return steps[i].At < steps[j].At })
+	}
 	r.ctx.Go("steps", func() {
 		if len(sc.Objects) > 0 {
 			r.run(Step{Action: Create, Objects: sc.Objects})
@@ -47,6 +52,12 @@ func Start(sc *Scenario, c *cluster.Cluster, onDone func()) *Runner {
 			if d := s.At - r.ctx.World().Elapsed(); d > 0 {
 				r.ctx.Sleep(d)
 			}
+			if s.After != nil {
+				if err := r.await(s); err != nil {
+					r.Results = append(r.Results, StepResult{Step: s.String(), At: r.ctx.World().Elapsed().String(), Error: err.Error()})
+					continue
+				}
+			}
 			r.run(s)
 		}
 		if onDone != nil {
@@ -54,6 +65,35 @@ func Start(sc *Scenario, c *cluster.Cluster, onDone func()) *Runner {
 		}
 	})
 	return r
+}
+
+// PollInterval is how often a step checks its condition.
+const PollInterval = time.Second
+
+// await reads the condition's object every PollInterval until the condition
+// holds, or fails once the step's timeout has passed.
+func (r *Runner) await(s Step) error {
+	cond := s.After
+	w := r.ctx.World()
+	deadline := w.Elapsed() + s.WaitLimit()
+	for {
+		var seen string
+		obj, err := r.ctx.Client().Get(cond.Kind, metav1.NamespaceDefault, cond.Name)
+		if err == nil {
+			ok, have := cond.Holds(obj)
+			if ok {
+				return nil
+			}
+			seen = have
+		} else {
+			seen = err.Error()
+		}
+		now := w.Elapsed()
+		if now >= deadline {
+			return fmt.Errorf("timed out after %v waiting for %s (last seen: %s); the step did not run", s.WaitLimit(), cond, seen)
+		}
+		r.ctx.Sleep(min(PollInterval, deadline-now))
+	}
 }
 
 func (r *Runner) run(s Step) {
@@ -67,9 +107,18 @@ func (r *Runner) run(s Step) {
 func (r *Runner) do(s Step) error {
 	c := r.ctx.Client()
 	switch s.Action {
+	case Wait:
+		return nil
 	case Create:
 		for _, o := range s.Objects {
 			if _, err := c.Create(o.DeepCopyObject().(apiserver.Object)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case Apply:
+		for _, o := range s.Objects {
+			if err := r.applyObject(o); err != nil {
 				return err
 			}
 		}
@@ -94,6 +143,66 @@ func (r *Runner) do(s Step) error {
 		}
 	}
 	return nil
+}
+
+// applyObject is kubectl apply of one object: created if it does not exist,
+// else patched (a strategic merge patch of the manifest) so that fields the
+// manifest does not set keep their live values. Unlike kubectl it keeps no
+// last-applied configuration, so fields removed from a manifest stay.
+func (r *Runner) applyObject(o apiserver.Object) error {
+	c := r.ctx.Client()
+	kind := apiserver.KindOf(o)
+	ns := o.GetNamespace()
+	if ns == "" && apiserver.Namespaced(kind) {
+		ns = metav1.NamespaceDefault
+	}
+	_, err := c.Get(kind, ns, o.GetName())
+	if apierrors.IsNotFound(err) {
+		_, err = c.Create(o.DeepCopyObject().(apiserver.Object))
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	patch, err := applyPatch(o)
+	if err != nil {
+		return err
+	}
+	_, err = c.Patch(kind, ns, o.GetName(), types.StrategicMergePatchType, patch, "")
+	return err
+}
+
+// applyPatch is the manifest as a patch: without status and without the
+// nulls of fields it does not set.
+func applyPatch(o apiserver.Object) ([]byte, error) {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	delete(m, "status")
+	return json.Marshal(pruneNulls(m))
+}
+
+func pruneNulls(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			if e == nil {
+				delete(t, k)
+			} else {
+				t[k] = pruneNulls(e)
+			}
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = pruneNulls(e)
+		}
+	}
+	return v
 }
 
 // targets resolves the step's target to object names.
@@ -133,6 +242,9 @@ func (r *Runner) apply(s Step, kind apiserver.Kind, name string) error {
 	}
 	switch s.Action {
 	case Scale:
+		if s.CurrentReplicas != nil || s.ResourceVersion != "" {
+			return r.scaleWithPreconditions(s, kind, ns, name)
+		}
 		patch := fmt.Sprintf(`{"spec":{"replicas":%d}}`, s.Replicas)
 		resp := c.Do(&apiserver.Request{Verb: apiserver.Patch, Kind: kind, Namespace: ns, Name: name, Subresource: "scale",
 			PatchType: types.MergePatchType, Patch: []byte(patch)})
@@ -144,17 +256,23 @@ func (r *Runner) apply(s Step, kind apiserver.Kind, name string) error {
 		}
 		values := map[string]any{}
 		for k, v := range s.Set {
-			if v == "-" {
-				values[k] = nil
-			} else {
-				values[k] = v
-			}
+			values[k] = v
+		}
+		for _, k := range s.Remove {
+			values[k] = nil
 		}
 		patch, err := json.Marshal(map[string]any{"metadata": map[string]any{field: values}})
 		if err != nil {
 			return err
 		}
 		_, err = c.Patch(kind, ns, name, types.MergePatchType, patch, "")
+		return err
+	case Cordon, Uncordon:
+		patch := `{"spec":{"unschedulable":true}}`
+		if s.Action == Uncordon {
+			patch = `{"spec":{"unschedulable":null}}`
+		}
+		_, err := c.Patch(kind, ns, name, types.StrategicMergePatchType, []byte(patch), "")
 		return err
 	case DeleteObj:
 		policy := metav1.DeletePropagationBackground
@@ -167,7 +285,28 @@ func (r *Runner) apply(s Step, kind apiserver.Kind, name string) error {
 		default:
 			return fmt.Errorf("--cascade must be background, foreground or orphan, not %q", s.Cascade)
 		}
-		return c.Delete(kind, ns, name, &metav1.DeleteOptions{PropagationPolicy: &policy})
+		return c.Delete(kind, ns, name, &metav1.DeleteOptions{PropagationPolicy: &policy, GracePeriodSeconds: s.GracePeriod})
 	}
 	return fmt.Errorf("unknown action %q", s.Action)
+}
+
+// scaleWithPreconditions is kubectl scale --current-replicas /
+// --resource-version: read the scale subresource, check the current replicas,
+// and write it back carrying the resourceVersion (the one given, else the one
+// read): a stale one is the server's 409 Conflict.
+func (r *Runner) scaleWithPreconditions(s Step, kind apiserver.Kind, ns, name string) error {
+	c := r.ctx.Client()
+	scale, err := c.GetScale(kind, ns, name)
+	if err != nil {
+		return err
+	}
+	if s.CurrentReplicas != nil && scale.Spec.Replicas != *s.CurrentReplicas {
+		return fmt.Errorf("Expected replicas to be %d, was %d", *s.CurrentReplicas, scale.Spec.Replicas)
+	}
+	if s.ResourceVersion != "" {
+		scale.ResourceVersion = s.ResourceVersion
+	}
+	scale.Spec.Replicas = s.Replicas
+	_, err = c.UpdateScale(kind, ns, scale)
+	return err
 }

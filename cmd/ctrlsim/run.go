@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	simrun "github.com/ctrlsim/ctrlsim/harness/run"
@@ -19,8 +22,8 @@ func init() {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "--scenario NAME [--strategy NAME] [--seed N] [--out DIR] [-o text|json]", stderr)
-	scenario := fs.String("scenario", "", "built-in scenario name (see ctrlsim scenarios)")
+	fs := newFlags("run", "--scenario NAME|FILE [--strategy NAME] [--seed N] [--out DIR] [-o text|json]", stderr)
+	scenario := fs.String("scenario", "", "built-in scenario name (see ctrlsim scenarios), or a scenario file (path/to/file.yaml)")
 	strategy := fs.String("strategy", "upstream", "controller strategy (see ctrlsim strategies)")
 	seed := fs.Uint64("seed", 1, "root seed: the same seed replays the same run")
 	out := fs.String("out", "", "run directory for summary.json, history.jsonl and decisions.jsonl (default out/<scenario>/<strategy>/seed-<N>)")
@@ -37,9 +40,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctrlsim run: -o must be text or json, not %q\n", *output)
 		return exitUsage
 	}
-	sc, err := workloads.Lookup(*scenario)
+	sc, err := loadScenario(*scenario)
 	if err != nil {
-		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
+		var errs workloads.Errors
+		if errors.As(err, &errs) {
+			// One line each, file:line first, as compilers print them.
+			fmt.Fprintln(stderr, errs.Error())
+			fmt.Fprintf(stderr, "ctrlsim run: %s is invalid; nothing was run\n", *scenario)
+		} else {
+			fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
+		}
 		return exitUsage
 	}
 	strat, err := models.Lookup(*strategy)
@@ -55,6 +65,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
 		return exitUsage
+	}
+	if sc.Source != "" {
+		// A scenario from a file replays from that file, not from the catalog.
+		res.Summary.Replay = fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", shellQuote(sc.Source), strat.Name, *seed)
 	}
 	if err := res.WriteDir(dir); err != nil {
 		fmt.Fprintf(stderr, "ctrlsim run: writing %s: %v\n", dir, err)
@@ -78,6 +92,33 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitUnknown
 	}
 	return exitFail
+}
+
+// loadScenario resolves --scenario: a file if the value looks like one (it
+// has a "/" or ends in .yaml or .yml) and exists, else a built-in scenario.
+func loadScenario(arg string) (*workloads.Scenario, error) {
+	looksLikeFile := strings.ContainsRune(arg, '/') || strings.ContainsRune(arg, filepath.Separator) ||
+		strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+	if looksLikeFile {
+		if _, err := os.Stat(arg); err == nil {
+			return workloads.LoadScenario(arg)
+		}
+		if sc, err := workloads.Lookup(arg); err == nil {
+			return sc, nil
+		}
+		return nil, fmt.Errorf("no scenario file %s, and no built-in scenario of that name (built-in: %s)", arg, strings.Join(workloads.Names(), ", "))
+	}
+	return workloads.Lookup(arg)
+}
+
+// shellQuote quotes a path for a command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=:@+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func printSummary(w io.Writer, s *simrun.Summary, dir string) {

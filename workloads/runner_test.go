@@ -1,0 +1,210 @@
+package workloads_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/workloads"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// play parses a scenario (its manifest paths relative to testdata/scenarios),
+// runs it with the upstream controllers until its last step is done, and
+// returns the step results and the cluster.
+func play(t *testing.T, text string) ([]workloads.StepResult, *cluster.Cluster) {
+	t.Helper()
+	sc, err := workloads.ParseScenario("testdata/scenarios/test.yaml", []byte(text), os.ReadFile)
+	require.NoError(t, err)
+	w := sim.New(1, sim.Limits{MaxTime: sc.LastStep() + time.Minute})
+	c, err := cluster.New(w, sc.Cluster)
+	require.NoError(t, err)
+	st, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	st.Start(c.API, nil)
+	r := workloads.Start(sc, c, func() { w.Stop("steps done") })
+	w.Run()
+	require.Len(t, r.Results, len(sc.Steps)+1, "every step ran (the first result is the manifests' create)")
+	assert.Empty(t, r.Results[0].Error)
+	return r.Results[1:], c
+}
+
+func object(t *testing.T, c *cluster.Cluster, kind apiserver.Kind, name string) apiserver.Object {
+	t.Helper()
+	for _, o := range c.API.Objects(kind) {
+		if o.GetName() == name {
+			return o
+		}
+	}
+	t.Fatalf("no %s %s", kind, name)
+	return nil
+}
+
+func replicas(t *testing.T, c *cluster.Cluster, name string) int32 {
+	return *object(t, c, apiserver.ReplicaSets, name).(*appsv1.ReplicaSet).Spec.Replicas
+}
+
+func at(t *testing.T, r workloads.StepResult) time.Duration {
+	d, err := time.ParseDuration(r.At)
+	require.NoError(t, err)
+	return d
+}
+
+func TestRunnerConditions(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - after: rs/frontend ready=3
+    timeout: 2m
+    scale: rs/frontend
+    replicas: 5
+  - wait: rs/frontend ready=5 available>=5
+    timeout: 2m
+  - after: rs/frontend ready=99
+    timeout: 10s
+    scale: rs/frontend
+    replicas: 1
+`)
+	require.Len(t, res, 3)
+	assert.Empty(t, res[0].Error)
+	assert.Greater(t, at(t, res[0]), time.Second, "held until the pods were ready")
+	assert.Less(t, at(t, res[0]), time.Minute)
+	assert.Empty(t, res[1].Error)
+	assert.Greater(t, at(t, res[1]), at(t, res[0]))
+
+	assert.Contains(t, res[2].Error, "timed out after 10s waiting for rs/frontend ready=99 (last seen: ready=5); the step did not run")
+	assert.InDelta(t, float64(at(t, res[1])+10*time.Second), float64(at(t, res[2])), float64(2*time.Second), "gave up after the timeout")
+	assert.Equal(t, int32(5), replicas(t, c, "frontend"), "the timed-out step did not scale")
+}
+
+func TestRunnerConditionOnMissingObject(t *testing.T) {
+	res, _ := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - wait: rs/nope ready=1
+    timeout: 3s
+`)
+	assert.Contains(t, res[0].Error, `timed out after 3s waiting for rs/nope ready=1 (last seen: replicasets.apps "nope" not found)`)
+}
+
+func TestRunnerScalePreconditions(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - at: 10s
+    scale: rs/frontend
+    replicas: 9
+    currentReplicas: 5
+  - at: 20s
+    scale: rs/frontend
+    replicas: 4
+    currentReplicas: 3
+  - at: 30s
+    scale: rs/frontend
+    replicas: 8
+    resourceVersion: "2"
+`)
+	assert.Equal(t, "Expected replicas to be 5, was 3", res[0].Error)
+	assert.Empty(t, res[1].Error)
+	assert.Contains(t, res[2].Error, `Operation cannot be fulfilled on replicasets.apps "frontend": the object has been modified`, "a stale resourceVersion is a 409")
+	assert.Equal(t, int32(4), replicas(t, c, "frontend"))
+}
+
+func TestRunnerLabelsAnnotationsDelete(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/pod-rs.yaml]
+steps:
+  - at: 5s
+    label: pod/pod1
+    set: [track=canary, tier-]
+  - at: 6s
+    annotate: pods
+    selector: tier=frontend
+    set: {note: hello}
+  - at: 7s
+    annotate: pod/pod2
+    set: [note-]
+  - at: 30s
+    delete: pod/pod2
+    gracePeriod: 0
+`)
+	for _, r := range res {
+		assert.Empty(t, r.Error, r.Step)
+	}
+	pod1 := object(t, c, apiserver.Pods, "pod1").(*corev1.Pod)
+	assert.Equal(t, map[string]string{"track": "canary"}, pod1.Labels, "tier- removed the label")
+	assert.Empty(t, pod1.Annotations, "pod1 no longer matched the selector")
+	for _, o := range c.API.Objects(apiserver.Pods) {
+		assert.NotEqual(t, "pod2", o.GetName(), "deleted at once with --grace-period=0")
+	}
+}
+
+func TestRunnerApplyCordon(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - at: 10s
+    cordon: node-1
+  - at: 20s
+    apply:
+      - apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: frontend
+          labels: {tier: frontend, track: stable}
+        spec:
+          replicas: 6
+          selector:
+            matchLabels: {tier: frontend}
+          template:
+            metadata:
+              labels: {tier: frontend}
+            spec:
+              containers:
+              - name: php-redis
+                image: us-docker.pkg.dev/google-samples/containers/gke/gb-frontend:v5
+      - ../../manifests/rs-web.yaml
+  - wait: rs/frontend ready=6
+    timeout: 2m
+  - at: 3m
+    uncordon: node/node-1
+`)
+	for _, r := range res {
+		assert.Empty(t, r.Error, r.Step)
+	}
+	rs := object(t, c, apiserver.ReplicaSets, "frontend").(*appsv1.ReplicaSet)
+	assert.Equal(t, int32(6), *rs.Spec.Replicas, "apply patched the live object")
+	assert.Equal(t, map[string]string{"app": "guestbook", "tier": "frontend", "track": "stable"}, rs.Labels, "a strategic merge: labels the manifest leaves out stay")
+	object(t, c, apiserver.ReplicaSets, "rs-web") // apply created what did not exist
+	// The pods created by the apply (at 20s, while node-1 was cordoned) are
+	// not on node-1.
+	var first time.Time
+	var pods []*corev1.Pod
+	for _, o := range c.API.Objects(apiserver.Pods) {
+		pod := o.(*corev1.Pod)
+		if strings.HasPrefix(pod.Name, "frontend-") {
+			pods = append(pods, pod)
+			if first.IsZero() || pod.CreationTimestamp.Before(&metav1.Time{Time: first}) {
+				first = pod.CreationTimestamp.Time
+			}
+		}
+	}
+	newPods := 0
+	for _, pod := range pods {
+		if pod.CreationTimestamp.Sub(first) >= 15*time.Second {
+			newPods++
+			assert.NotEqual(t, "node-1", pod.Spec.NodeName, "no new pod on the cordoned node")
+		}
+	}
+	assert.Equal(t, 3, newPods)
+	assert.False(t, object(t, c, apiserver.Nodes, "node-1").(*corev1.Node).Spec.Unschedulable, "uncordoned")
+}
