@@ -23,6 +23,8 @@ type StepResult struct {
 	Step  string `json:"step"`
 	At    string `json:"at"`
 	Error string `json:"error,omitempty"`
+	// Expected is the error the step was meant to get, and got.
+	Expected string `json:"expected,omitempty"`
 }
 
 // Runner plays a scenario's objects and steps as a kubectl client would:
@@ -98,8 +100,16 @@ func (r *Runner) await(s Step) error {
 
 func (r *Runner) run(s Step) {
 	res := StepResult{Step: s.String(), At: r.ctx.World().Elapsed().String()}
-	if err := r.do(s); err != nil {
+	err := r.do(s)
+	switch {
+	case s.ExpectError == "" && err != nil:
 		res.Error = err.Error()
+	case s.ExpectError != "" && err == nil:
+		res.Error = fmt.Sprintf("expected the step to fail with %s, but it succeeded", s.ExpectError)
+	case s.ExpectError != "" && apierrors.ReasonForError(err) != s.ExpectError:
+		res.Error = fmt.Sprintf("expected the step to fail with %s, but it failed with: %v", s.ExpectError, err)
+	case s.ExpectError != "":
+		res.Expected = err.Error()
 	}
 	r.Results = append(r.Results, res)
 }

@@ -3,6 +3,7 @@ package workloads
 import (
 	"fmt"
 	"io/fs"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"os"
 	"path/filepath"
 	"sort"
@@ -82,11 +83,19 @@ func ParseScenarioFS(fsys fs.FS, name string) (*Scenario, error) {
 	return ParseScenario(name, data, func(p string) ([]byte, error) { return fs.ReadFile(fsys, filepath.ToSlash(p)) })
 }
 
+// knownReasons are the API status reasons a step may expect.
+var knownReasons = map[metav1.StatusReason]bool{
+	metav1.StatusReasonConflict: true, metav1.StatusReasonNotFound: true, metav1.StatusReasonAlreadyExists: true,
+	metav1.StatusReasonInvalid: true, metav1.StatusReasonForbidden: true, metav1.StatusReasonBadRequest: true,
+	metav1.StatusReasonGone: true, metav1.StatusReasonTooManyRequests: true, metav1.StatusReasonTimeout: true,
+	metav1.StatusReasonServerTimeout: true, metav1.StatusReasonInternalError: true,
+}
+
 // The actions a step can name, and the options each takes besides at, after
 // and timeout.
 var (
 	actionNames  = []string{"create", "apply", "scale", "annotate", "label", "delete", "cordon", "uncordon", "wait", "lose-node", "return-node"}
-	stepCommon   = []string{"at", "after", "timeout"}
+	stepCommon   = []string{"at", "after", "timeout", "expectError"}
 	stepOptions  = map[Action][]string{Scale: {"replicas", "currentReplicas", "resourceVersion", "selector", "limit"}, Annotate: {"set", "selector", "limit"}, Label: {"set", "selector", "limit"}, DeleteObj: {"cascade", "gracePeriod", "selector", "limit"}}
 	reservedActs = []string{"set-image", "rollout-undo", "rollout-pause", "rollout-resume", "rolling-update", "drain"}
 	topKeys      = []string{"name", "summary", "cluster", "manifests", "steps", "expect", "faults"}
@@ -455,6 +464,15 @@ func (p *parser) step(i int, n *yaml.Node, clusterOK bool) (Step, bool) {
 			p.fail(e.key, path+".timeout", "Forbidden: timeout goes with after (or wait): a step at a time does not wait")
 		} else if d, ok := p.positiveDuration(e.val, path+".timeout"); ok {
 			st.Timeout = d
+		}
+	}
+	if e, ok := opts["expectError"]; ok {
+		if v, ok := p.str(e.val, path+".expectError"); ok {
+			if !knownReasons[metav1.StatusReason(v)] {
+				p.fail(e.val, path+".expectError", fmt.Sprintf("Unsupported value: %q: an API status reason such as Conflict, NotFound, AlreadyExists, Invalid", v))
+			} else {
+				st.ExpectError = metav1.StatusReason(v)
+			}
 		}
 	}
 	if _, ok := opts["at"]; !ok && st.After == nil {

@@ -5,6 +5,7 @@ package workloads
 
 import (
 	"fmt"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"strings"
 	"time"
 
@@ -88,7 +89,10 @@ type Step struct {
 	Remove          []string          // annotate and label: key- (remove the key)
 	Cascade         string            // delete: background (default), foreground or orphan
 	GracePeriod     *int64            // delete: --grace-period in seconds
-	Objects         []apiserver.Object
+	// ExpectError is the API status reason the step must fail with (a stale
+	// resourceVersion is refused with Conflict); empty: it must succeed.
+	ExpectError metav1.StatusReason
+	Objects     []apiserver.Object
 }
 
 func (s Step) String() string {

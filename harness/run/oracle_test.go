@@ -27,10 +27,10 @@ func TestConvergenceCatchesAControllerThatStopsReconciling(t *testing.T) {
 	require.NoError(t, err)
 	s := res.Summary
 	assert.Equal(t, Fail, s.Verdict)
-	require.Len(t, s.Checks, 1)
-	assert.Equal(t, check.Fail, s.Checks[0].Verdict)
-	assert.Contains(t, s.Checks[0].Message, "ReplicaSet default/frontend has 10 pods, wants 2")
-	assert.Equal(t, "7m0s", s.Checks[0].At, "the last step (2m) plus convergeWithin (5m)")
+	conv := find(t, s.Checks, "convergence")
+	assert.Equal(t, check.Fail, conv.Verdict)
+	assert.Contains(t, conv.Message, "ReplicaSet default/frontend has 10 pods, wants 2")
+	assert.Equal(t, "7m0s", conv.At, "the last step (2m) plus convergeWithin (5m)")
 
 	// The same scenario with the controller left running passes.
 	sc, _ = workloads.Lookup("rs-scale-down-deletion-cost")
@@ -38,4 +38,49 @@ func TestConvergenceCatchesAControllerThatStopsReconciling(t *testing.T) {
 	res, err = Run(Config{Scenario: sc, Strategy: upstream, Seed: 1})
 	require.NoError(t, err)
 	assert.Equal(t, Pass, res.Summary.Verdict)
+}
+
+func find(t *testing.T, checks []check.Result, name string) check.Result {
+	t.Helper()
+	for _, c := range checks {
+		if c.Check == name {
+			return c
+		}
+	}
+	t.Fatalf("no %s check in %+v", name, checks)
+	return check.Result{}
+}
+
+func TestStepsCheck(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	scenario := func(steps ...workloads.Step) *workloads.Scenario {
+		sc, err := workloads.Lookup("rc-scale")
+		require.NoError(t, err)
+		sc.Steps = steps
+		return sc
+	}
+	for _, tc := range []struct {
+		name    string
+		step    workloads.Step
+		verdict check.Verdict
+		message string
+	}{
+		{"a step that works", workloads.Step{At: 10 * time.Second, Action: workloads.Scale, Target: "rc/frontend-controller", Replicas: 3}, check.Pass, ""},
+		{"a step that fails", workloads.Step{At: 10 * time.Second, Action: workloads.Scale, Target: "rc/missing", Replicas: 3}, check.Fail, `replicationcontrollers "missing" not found`},
+		{"an expected Conflict", workloads.Step{At: 10 * time.Second, Action: workloads.Scale, Target: "rc/frontend-controller", Replicas: 3,
+			ResourceVersion: "1", ExpectError: "Conflict"}, check.Pass, ""},
+		{"an expected Conflict that does not come", workloads.Step{At: 10 * time.Second, Action: workloads.Scale, Target: "rc/frontend-controller", Replicas: 3,
+			ExpectError: "Conflict"}, check.Fail, "expected the step to fail with Conflict, but it succeeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Run(Config{Scenario: scenario(tc.step), Strategy: upstream, Seed: 1})
+			require.NoError(t, err)
+			got := find(t, res.Summary.Checks, "steps")
+			assert.Equal(t, tc.verdict, got.Verdict)
+			assert.Contains(t, got.Message, tc.message)
+			if tc.verdict == check.Fail {
+				assert.Equal(t, Fail, res.Summary.Verdict)
+			}
+		})
+	}
 }

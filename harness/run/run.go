@@ -107,7 +107,7 @@ func Run(cfg Config) (*Result, error) {
 		s.Requests[op.Verb]++
 	}
 	s.Digest = history.Digest(ops)
-	s.Checks = append(s.Checks, conv.Result())
+	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result())
 	if d, ok := conv.Latency(); ok {
 		ms := d.Milliseconds()
 		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
@@ -205,4 +205,19 @@ func (s *Summary) SortedRequests() []string {
 		out[i] = fmt.Sprintf("%s=%d", v, s.Requests[v])
 	}
 	return out
+}
+
+// stepsCheck: every step did what it said (succeeded, or failed with the
+// error it expected). A step that failed means the scenario did not do what it
+// meant to, so the run cannot pass.
+func stepsCheck(sc *workloads.Scenario, results []workloads.StepResult) check.Result {
+	for _, r := range results {
+		if r.Error != "" {
+			return check.Result{Check: "steps", Verdict: check.Fail, At: r.At, Message: r.Step + ": " + r.Error}
+		}
+	}
+	if want := len(sc.Steps); len(results) < want {
+		return check.Result{Check: "steps", Verdict: check.Unknown, Message: fmt.Sprintf("only %d of %d steps ran before the run ended", len(results), want)}
+	}
+	return check.Result{Check: "steps", Verdict: check.Pass}
 }
