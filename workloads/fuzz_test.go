@@ -23,10 +23,10 @@ import (
 //	go test -fuzz=FuzzParseScenario -fuzztime=60s ./workloads
 func FuzzParseScenario(f *testing.F) {
 	files := map[string][]byte{}
-	entries, err := builtinManifests.ReadDir("manifests")
+	entries, err := catalogFS.ReadDir("manifests")
 	require.NoError(f, err)
 	for _, e := range entries {
-		data, err := builtinManifests.ReadFile("manifests/" + e.Name())
+		data, err := catalogFS.ReadFile("manifests/" + e.Name())
 		require.NoError(f, err)
 		files[filepath.Join("manifests", e.Name())] = data
 	}

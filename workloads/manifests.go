@@ -1,7 +1,6 @@
 package workloads
 
 import (
-	"embed"
 	"errors"
 	"fmt"
 	"reflect"
@@ -20,14 +19,9 @@ import (
 	sigsjson "sigs.k8s.io/json"
 )
 
-// The manifests of the source material, embedded for the built-in catalog.
-//
-//go:embed manifests/*.yaml
-var builtinManifests embed.FS
-
 // Manifest reads an embedded manifest file by name ("frontend.yaml").
 func Manifest(name string) ([]apiserver.Object, error) {
-	data, err := builtinManifests.ReadFile("manifests/" + name)
+	data, err := catalogFS.ReadFile("manifests/" + name)
 	if err != nil {
 		return nil, err
 	}

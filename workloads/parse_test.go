@@ -219,11 +219,11 @@ func TestInvalidManifestMessages(t *testing.T) {
 // new decoder (sigs.k8s.io/yaml into the typed object), so the catalog's runs
 // are unchanged.
 func TestCatalogManifestsUnchanged(t *testing.T) {
-	entries, err := builtinManifests.ReadDir("manifests")
+	entries, err := catalogFS.ReadDir("manifests")
 	require.NoError(t, err)
 	for _, e := range entries {
 		t.Run(e.Name(), func(t *testing.T) {
-			data, err := builtinManifests.ReadFile("manifests/" + e.Name())
+			data, err := catalogFS.ReadFile("manifests/" + e.Name())
 			require.NoError(t, err)
 			objs, err := Manifest(e.Name())
 			require.NoError(t, err)
@@ -266,7 +266,7 @@ func splitDocuments(data []byte) [][]byte {
 // A scenario in an fs.FS (as an embedded catalog would be) reads its
 // manifests from the same FS, relative to itself.
 func TestParseScenarioFS(t *testing.T) {
-	frontend, err := builtinManifests.ReadFile("manifests/frontend.yaml")
+	frontend, err := catalogFS.ReadFile("manifests/frontend.yaml")
 	require.NoError(t, err)
 	fsys := fstest.MapFS{
 		"scenarios/a.yaml":        {Data: []byte("name: a\nmanifests: [../manifests/frontend.yaml]\nsteps:\n- at: 1m\n  scale: rs/frontend\n  replicas: 2\n")},

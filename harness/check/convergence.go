@@ -74,21 +74,32 @@ type Convergence struct {
 	converged bool
 }
 
-// WatchConvergence starts checking. onDone runs once a verdict is reached.
-func WatchConvergence(api *apiserver.Server, pred Predicate, lastDisturbance, within, stable time.Duration, onDone func()) *Convergence {
-	c := &Convergence{w: api.World(), api: api, pred: pred, after: lastDisturbance, within: within, stable: stable, onDone: onDone,
+// WatchConvergence prepares the check: the predicate sees every commit from
+// now on. The check itself starts when Begin is called, at the last
+// disturbance. onDone runs once a verdict is reached.
+func WatchConvergence(api *apiserver.Server, pred Predicate, within, stable time.Duration, onDone func()) *Convergence {
+	c := &Convergence{w: api.World(), api: api, pred: pred, within: within, stable: stable, onDone: onDone, after: -1,
 		result: Result{Check: "convergence", Verdict: Unknown, Message: "the run ended before the check concluded"}}
 	api.OnCommit(func(ev apiserver.Event) {
 		pred.Observe(ev)
 		c.schedule()
 	})
-	c.w.At(lastDisturbance, c.evaluate)
-	c.w.At(lastDisturbance+within, c.deadline)
 	return c
 }
 
+// Begin marks the last disturbance (the last step done, the last fault
+// healed): from now the state must converge within the bound and stay.
+func (c *Convergence) Begin() {
+	if c.after >= 0 {
+		return
+	}
+	c.after = c.w.Elapsed()
+	c.evaluate()
+	c.w.At(c.after+c.within, c.deadline)
+}
+
 func (c *Convergence) schedule() {
-	if c.done || c.pending || c.w.Elapsed() < c.after {
+	if c.done || c.pending || c.after < 0 {
 		return
 	}
 	c.pending = true

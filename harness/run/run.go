@@ -93,9 +93,9 @@ func Run(cfg Config) (*Result, error) {
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
 	cfg.Strategy.Start(c.API, tr)
-	conv := check.WatchConvergence(c.API, check.ReplicaSets(), last, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
+	conv := check.WatchConvergence(c.API, check.ReplicaSets(), sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
-	runner := workloads.Start(sc, c, nil)
+	runner := workloads.Start(sc, c, conv.Begin) // the last step is the last disturbance
 	out := w.Run()
 
 	s := Summary{Scenario: sc.Name, Strategy: cfg.Strategy.Name, Seed: cfg.Seed,
