@@ -5,6 +5,7 @@ package models
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,6 +18,8 @@ import (
 type Strategy struct {
 	Name    string
 	Summary string
+	// Kinds are the kinds of object the strategy's controllers reconcile.
+	Kinds []apiserver.Kind
 	// Start starts the strategy's controllers on the API server. Decisions go
 	// to tr (may be nil).
 	Start func(api *apiserver.Server, tr *trace.Recorder)
@@ -53,7 +56,7 @@ func Names() []string {
 // replicaSetStrategy runs the ReplicaSet and ReplicationController models with
 // the given options.
 func replicaSetStrategy(name, summary string, opts replicaset.Options) Strategy {
-	return Strategy{Name: name, Summary: summary, Start: func(api *apiserver.Server, tr *trace.Recorder) {
+	return Strategy{Name: name, Summary: summary, Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers}, Start: func(api *apiserver.Server, tr *trace.Recorder) {
 		rs := opts
 		rs.Name, rs.Kind, rs.Trace = name, apiserver.ReplicaSets, tr
 		replicaset.Start(api, rs)
@@ -73,4 +76,21 @@ func init() {
 	Register(replicaSetStrategy("newest-first", "scale down by deleting the newest pods first, ignoring readiness and placement", replicaset.Options{ScaleDown: replicaset.NewestFirst}))
 	Register(replicaSetStrategy("no-slow-start", "create all missing pods at once instead of in batches of 1, 2, 4, …", replicaset.Options{NoSlowStart: true}))
 	Register(replicaSetStrategy("burst-50", "create or delete at most 50 pods per sync instead of 500", replicaset.Options{BurstReplicas: 50}))
+}
+
+// NeedsController lists the kinds whose objects do nothing without a
+// controller: a scenario with such an object needs a strategy that runs one.
+var NeedsController = []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.Deployments,
+	apiserver.StatefulSets, apiserver.DaemonSets, apiserver.HorizontalPodAutoscalers}
+
+// Missing reports the first kind in objs that needs a controller the strategy
+// does not run, and the object's name.
+func (s Strategy) Missing(objs []apiserver.Object) (apiserver.Kind, string, bool) {
+	for _, o := range objs {
+		k := apiserver.KindOf(o)
+		if slices.Contains(NeedsController, k) && !slices.Contains(s.Kinds, k) {
+			return k, o.GetName(), true
+		}
+	}
+	return "", "", false
 }

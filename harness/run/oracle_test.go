@@ -84,3 +84,23 @@ func TestStepsCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestAScenarioNeedingAMissingModelSaysSo(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	sc, err := workloads.ParseScenario("deploy.yaml", []byte(`
+manifests:
+  - inline: |
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: nginx-deployment}
+      spec:
+        selector: {matchLabels: {app: nginx}}
+        template:
+          metadata: {labels: {app: nginx}}
+          spec: {containers: [{name: nginx, image: "nginx:1.7.9"}]}
+`), nil)
+	require.NoError(t, err)
+	_, err = Run(Config{Scenario: sc, Strategy: upstream, Seed: 1})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `Deployment "nginx-deployment" needs a Deployment controller`)
+}

@@ -79,6 +79,14 @@ type Result struct {
 func Run(cfg Config) (*Result, error) {
 	sc := cfg.Scenario
 	sc.Defaults()
+	objs := append([]apiserver.Object(nil), sc.Objects...)
+	for _, st := range sc.Steps {
+		objs = append(objs, st.Objects...)
+	}
+	if kind, name, missing := cfg.Strategy.Missing(objs); missing {
+		return nil, fmt.Errorf("scenario %s: %s %q needs a %s controller, and strategy %q does not run one (ctrlsim has no %s model yet)",
+			sc.Name, kind, name, kind, cfg.Strategy.Name, kind)
+	}
 	maxEvents := cfg.MaxEvents
 	if maxEvents == 0 {
 		maxEvents = 50_000_000
