@@ -17,7 +17,7 @@ import (
 // TestConvergenceCatchesAControllerThatStopsReconciling plants the bug: the
 // ReplicaSet controller stops after 60 s, before the scenario's last scale.
 func TestConvergenceCatchesAControllerThatStopsReconciling(t *testing.T) {
-	frozen := models.Strategy{Name: "stops-at-60s", Start: func(api *apiserver.Server, tr *trace.Recorder) {
+	frozen := models.Strategy{Name: "stops-at-60s", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Start: func(api *apiserver.Server, tr *trace.Recorder) {
 		ctl := replicaset.Start(api, replicaset.Options{Trace: tr})
 		api.World().At(60*time.Second, ctl.Stop)
 	}}
