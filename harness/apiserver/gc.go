@@ -102,9 +102,9 @@ type gcNode struct {
 	rv           uint64 // resourceVersion of the state last observed
 	observed     bool
 	owners       []metav1.OwnerReference
-	dependents   map[types.UID]*gcNode
-	beingDeleted bool     // deletionTimestamp is set
-	finalizers   []string // shared with the watch event: do not modify
+	dependents   map[types.UID]*gcNode // nil until the first dependent
+	beingDeleted bool                  // deletionTimestamp is set
+	finalizers   []string              // shared with the watch event: do not modify
 }
 
 func (n *gcNode) hasFinalizer(f string) bool { return slices.Contains(n.finalizers, f) }
@@ -208,16 +208,18 @@ func cmpUID(a, b types.UID) int {
 func (gc *GarbageCollector) upsert(obj Object) {
 	g := gc.graph
 	uid := obj.GetUID()
-	if g.gone[uid] {
+	n := g.nodes[uid]
+	// An observed node is not gone (remove unobserves what it marks gone), so
+	// only a node not observed needs the gone check.
+	if (n == nil || !n.observed) && g.gone[uid] {
 		return // a list that raced the watch: the deletion is already known
 	}
 	rv, _ := parseRV(obj.GetResourceVersion())
-	n := g.nodes[uid]
 	if n != nil && n.observed && rv <= n.rv {
 		return // not newer than what the graph holds
 	}
 	if n == nil {
-		n = &gcNode{uid: uid, dependents: map[types.UID]*gcNode{}}
+		n = &gcNode{uid: uid}
 		g.nodes[uid] = n
 	}
 	wasDeletingDependents := n.observed && n.deletingDependents()
@@ -270,11 +272,14 @@ func (gc *GarbageCollector) link(n *gcNode, ref metav1.OwnerReference) {
 	g := gc.graph
 	o := g.nodes[ref.UID]
 	if o == nil {
-		o = &gcNode{uid: ref.UID, kind: Kind(ref.Kind), name: ref.Name, dependents: map[types.UID]*gcNode{}}
+		o = &gcNode{uid: ref.UID, kind: Kind(ref.Kind), name: ref.Name}
 		if Namespaced(o.kind) {
 			o.namespace = n.namespace
 		}
 		g.nodes[ref.UID] = o
+	}
+	if o.dependents == nil {
+		o.dependents = map[types.UID]*gcNode{}
 	}
 	o.dependents[n.uid] = n
 	if o.orphaning() {

@@ -56,6 +56,8 @@ type kindInfo struct {
 	defaults   func(Object)                    // defaulting, as the real server's defaulters
 	validate   func(obj, old Object) fieldErrs // old is nil on create
 	scale      *scaleInfo                      // the scale subresource, if served
+	// copyStatusFn, if set, is copyStatus without reflection (the hot kinds).
+	copyStatusFn func(dst, src Object)
 }
 
 // scaleInfo exposes a workload's replicas through the scale subresource.
@@ -152,6 +154,10 @@ func (k *kindInfo) shareStatus(dst, src Object) {
 
 // copyStatus gives dst a deep copy of src's status (src belongs to a client).
 func (k *kindInfo) copyStatus(dst, src Object) {
+	if k.copyStatusFn != nil {
+		k.copyStatusFn(dst, src)
+		return
+	}
 	if k.status != nil {
 		c := reflect.ValueOf(k.status(src)).MethodByName("DeepCopy").Call(nil)[0]
 		reflect.ValueOf(k.status(dst)).Elem().Set(c.Elem())

@@ -12,19 +12,25 @@ import (
 func init() {
 	register(&kindInfo{
 		kind: Pods, gv: coreV1, plural: "pods", namespaced: true,
-		newObj:   func() Object { return &corev1.Pod{} },
-		spec:     func(o Object) any { return &o.(*corev1.Pod).Spec },
-		status:   func(o Object) any { return &o.(*corev1.Pod).Status },
-		shallow:  shallow[corev1.Pod],
+		newObj:  func() Object { return &corev1.Pod{} },
+		spec:    func(o Object) any { return &o.(*corev1.Pod).Spec },
+		status:  func(o Object) any { return &o.(*corev1.Pod).Status },
+		shallow: shallow[corev1.Pod],
+		copyStatusFn: func(dst, src Object) {
+			src.(*corev1.Pod).Status.DeepCopyInto(&dst.(*corev1.Pod).Status)
+		},
 		defaults: func(o Object) { defaultPod(o.(*corev1.Pod)) },
 		validate: validatePod,
 	})
 	register(&kindInfo{
 		kind: Nodes, gv: coreV1, plural: "nodes",
-		newObj:   func() Object { return &corev1.Node{} },
-		spec:     func(o Object) any { return &o.(*corev1.Node).Spec },
-		status:   func(o Object) any { return &o.(*corev1.Node).Status },
-		shallow:  shallow[corev1.Node],
+		newObj:  func() Object { return &corev1.Node{} },
+		spec:    func(o Object) any { return &o.(*corev1.Node).Spec },
+		status:  func(o Object) any { return &o.(*corev1.Node).Status },
+		shallow: shallow[corev1.Node],
+		copyStatusFn: func(dst, src Object) {
+			src.(*corev1.Node).Status.DeepCopyInto(&dst.(*corev1.Node).Status)
+		},
 		validate: validateMetaOnly,
 	})
 	register(&kindInfo{

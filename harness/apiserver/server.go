@@ -153,6 +153,7 @@ type Server struct {
 	commits  []commitMark // commit times, for compaction
 	compact  uint64       // resourceVersions up to this one are compacted
 	observer []func(Event)
+	latRand  map[string]*rand.Rand // each client's latency stream, by client
 
 	Interceptor Interceptor
 }
@@ -166,8 +167,8 @@ type commitMark struct {
 func New(w *sim.World, cfg Config) *Server {
 	s := &Server{
 		w: w, cfg: cfg, rec: history.NewRecorder(cfg.KeepHistory),
-		stores: map[Kind]*store{},
-		names:  w.Rand("apiserver/names"), uids: w.Rand("apiserver/uids"),
+		stores: map[Kind]*store{}, latRand: map[string]*rand.Rand{},
+		names: w.Rand("apiserver/names"), uids: w.Rand("apiserver/uids"),
 	}
 	for _, k := range Kinds {
 		s.stores[k] = newStore(kindInfos[k])
@@ -197,7 +198,12 @@ func (s *Server) latency(req *Request) time.Duration {
 	if !ok {
 		d = s.cfg.DefaultLatency
 	}
-	return d.Sample(s.w.Rand("apiserver/latency/" + req.Client))
+	r := s.latRand[req.Client]
+	if r == nil {
+		r = s.w.Rand("apiserver/latency/" + req.Client)
+		s.latRand[req.Client] = r
+	}
+	return d.Sample(r)
 }
 
 // Do sends req; done is called (as an event handler) when the response reaches

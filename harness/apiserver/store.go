@@ -27,6 +27,7 @@ type store struct {
 	info     *kindInfo
 	objects  map[string]Object
 	log      []Event // recent events in resourceVersion order, for watches from an old version
+	logHead  int     // log[:logHead] are dropped
 	watchers []*Watcher
 	byNode   map[string][]*Watcher // pod watchers with a spec.nodeName field selector
 	sorted   []Object              // objects in key order, nil after a change
@@ -51,13 +52,14 @@ type Event struct {
 	Object Object // the object after the change (for Deleted: its last state)
 	Old    Object // the object before the change (nil for Added)
 	RV     uint64
-	Err    error // for Error events: why the watch ended (410 Gone, dropped)
+	Err    error  // for Error events: why the watch ended (410 Gone, dropped)
+	Key    string // "namespace/name" ("name" if cluster-scoped), as the store keys it
 }
 
 func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
 	rv, _ := parseRV(obj.GetResourceVersion())
-	ev := Event{Type: typ, Kind: st.info.kind, Object: obj, Old: old, RV: rv}
 	k := key(obj.GetNamespace(), obj.GetName())
+	ev := Event{Type: typ, Kind: st.info.kind, Object: obj, Old: old, RV: rv, Key: k}
 	if typ == watch.Deleted {
 		delete(st.objects, k)
 	} else {
@@ -72,22 +74,21 @@ func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
 }
 
 func (st *store) appendLog(ev Event, s *Server) {
-	st.log = append(st.log, ev)
-	drop := 0
-	for drop < len(st.log) && (st.log[drop].RV <= s.compact || len(st.log)-drop > s.cfg.WatchCapacity) {
-		drop++
+	if st.logHead > 0 && st.logHead >= len(st.log)/2 && len(st.log) == cap(st.log) {
+		// Reuse the space of dropped events rather than grow.
+		n := copy(st.log, st.log[st.logHead:])
+		clear(st.log[n:])
+		st.log, st.logHead = st.log[:n], 0
 	}
-	if drop > 0 {
-		// Keep the slice from growing without bound: copy down once half is dead.
-		if drop >= len(st.log)/2 {
-			n := copy(st.log, st.log[drop:])
-			clear(st.log[n:])
-			st.log = st.log[:n]
-		} else {
-			st.log = st.log[drop:]
-		}
+	st.log = append(st.log, ev)
+	for st.logHead < len(st.log) && (st.log[st.logHead].RV <= s.compact || len(st.log)-st.logHead > s.cfg.WatchCapacity) {
+		st.log[st.logHead] = Event{}
+		st.logHead++
 	}
 }
+
+// recent is the kept events, oldest first.
+func (st *store) recent() []Event { return st.log[st.logHead:] }
 
 // copyOf returns a private copy of a request's object for the server to own.
 func copyOf(obj Object) Object { return obj.DeepCopyObject().(Object) }
@@ -386,14 +387,18 @@ func (s *Server) delete(st *store, req *Request) *Response {
 	if pod, isPod := old.(*corev1.Pod); isPod {
 		grace = podGrace(pod, opts)
 	}
-	obj := st.info.shallow(old)
-	finalizers := obj.GetFinalizers()
+	finalizers := old.GetFinalizers()
 	switch policy {
 	case metav1.DeletePropagationOrphan:
 		finalizers = setFinalizer(finalizers, metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents)
 	case metav1.DeletePropagationForeground:
 		finalizers = setFinalizer(finalizers, metav1.FinalizerDeleteDependents, metav1.FinalizerOrphanDependents)
 	}
+	if grace == 0 && len(finalizers) == 0 {
+		// Gone at once (also when it was already being deleted).
+		return s.remove(st, old)
+	}
+	obj := st.info.shallow(old)
 	obj.SetFinalizers(finalizers)
 
 	if dt := old.GetDeletionTimestamp(); dt != nil {
@@ -405,13 +410,7 @@ func (s *Server) delete(st *store, req *Request) *Response {
 			t := metav1.NewTime(s.now().Add(secs(grace)))
 			obj.SetDeletionTimestamp(&t)
 		}
-		if grace == 0 && len(obj.GetFinalizers()) == 0 {
-			return s.remove(st, old)
-		}
 		return s.writeDeleting(st, old, obj)
-	}
-	if grace == 0 && len(finalizers) == 0 {
-		return s.remove(st, old)
 	}
 	t := metav1.NewTime(s.now().Add(secs(grace)))
 	obj.SetDeletionTimestamp(&t)

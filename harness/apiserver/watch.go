@@ -1,9 +1,9 @@
 package apiserver
 
 import (
-	"time"
-
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,6 +40,15 @@ type Watcher struct {
 	lastAt   time.Duration // virtual time of the last scheduled delivery (FIFO)
 	closed   bool
 	Received uint64 // events delivered so far
+
+	delay Dist
+	rand  *rand.Rand // the client's watch-delay stream
+	// Events offered and not yet delivered, in order. Deliveries are FIFO (each
+	// is due no earlier than the one before and was scheduled after it), so
+	// each delivery event takes the head: no closure per event.
+	pending []Event
+	head    int
+	deliver func() // deliverNext, bound once
 }
 
 // Watch opens a watch. The server answers after the watch verb's latency; from
@@ -47,7 +56,12 @@ type Watcher struct {
 // resourceVersion that has been compacted ends at once with 410 Gone.
 func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 	st := s.stores[opts.Kind]
-	wt := &Watcher{s: s, st: st, opts: opts, handler: handler}
+	wt := &Watcher{s: s, st: st, opts: opts, handler: handler, delay: s.cfg.WatchDelay,
+		rand: s.w.Rand("apiserver/watch/" + opts.Client)}
+	if opts.Delay != nil {
+		wt.delay = *opts.Delay
+	}
+	wt.deliver = wt.deliverNext
 	if opts.Labels == nil {
 		wt.opts.Labels = labels.Everything()
 	}
@@ -84,7 +98,7 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 		}
 		op.Code, op.RV = 200, formatRV(s.rv)
 		if from != 0 {
-			for _, ev := range st.log {
+			for _, ev := range st.recent() {
 				if ev.RV > from {
 					wt.offer(ev)
 				}
@@ -200,23 +214,40 @@ func (wt *Watcher) offer(ev Event) {
 	default:
 		return
 	}
-	s := wt.s
-	delay := s.cfg.WatchDelay
-	if wt.opts.Delay != nil {
-		delay = *wt.opts.Delay
-	}
-	at := s.w.Elapsed() + delay.Sample(s.w.Rand("apiserver/watch/"+wt.opts.Client))
+	w := wt.s.w
+	at := w.Elapsed() + wt.delay.Sample(wt.rand)
 	if at < wt.lastAt {
 		at = wt.lastAt
 	}
 	wt.lastAt = at
-	s.w.At(at, func() {
-		if wt.closed {
-			return
-		}
-		wt.Received++
-		wt.handler(out)
-	})
+	wt.push(out)
+	w.At(at, wt.deliver)
+}
+
+func (wt *Watcher) push(ev Event) {
+	if wt.head > 0 && wt.head >= len(wt.pending)/2 && len(wt.pending) == cap(wt.pending) {
+		// Reuse the space of delivered events rather than grow.
+		n := copy(wt.pending, wt.pending[wt.head:])
+		clear(wt.pending[n:])
+		wt.pending, wt.head = wt.pending[:n], 0
+	}
+	wt.pending = append(wt.pending, ev)
+}
+
+// deliverNext hands the oldest pending event to the handler (unless the watch
+// has ended meanwhile).
+func (wt *Watcher) deliverNext() {
+	ev := wt.pending[wt.head]
+	wt.pending[wt.head] = Event{}
+	wt.head++
+	if wt.head == len(wt.pending) {
+		wt.pending, wt.head = wt.pending[:0], 0
+	}
+	if wt.closed {
+		return
+	}
+	wt.Received++
+	wt.handler(ev)
 }
 
 func (wt *Watcher) matches(obj Object) bool {

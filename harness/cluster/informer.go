@@ -16,19 +16,21 @@ import (
 // watches from the list's resourceVersion, re-watches from the last version
 // it saw when a watch is dropped and re-lists after a 410 Gone, and hands
 // changes to its handler as Added, Modified and Deleted with the previous
-// cached object. A re-list is diffed against the cache so the handler sees
-// what it missed. Objects are shared with the server: never modify them.
+// cached object and the object's key. A re-list is diffed against the cache
+// so the handler sees what it missed. Objects are shared with the server:
+// never modify them.
 type informer struct {
 	w       *sim.World
 	s       *apiserver.Server
 	client  string
 	kind    apiserver.Kind
 	fields  fields.Selector
-	onEvent func(typ watch.EventType, obj, old apiserver.Object)
+	onEvent func(typ watch.EventType, key string, obj, old apiserver.Object)
 	onSync  func() // after every (re)list has been applied
 
 	cache   map[string]apiserver.Object
 	lastRV  string
+	lastN   uint64 // lastRV as a number
 	epoch   uint64 // bumped by stop: callbacks of an older epoch are ignored
 	watcher *apiserver.Watcher
 	running bool
@@ -36,7 +38,7 @@ type informer struct {
 }
 
 func newInformer(w *sim.World, s *apiserver.Server, client string, kind apiserver.Kind, sel fields.Selector,
-	onEvent func(typ watch.EventType, obj, old apiserver.Object)) *informer {
+	onEvent func(typ watch.EventType, key string, obj, old apiserver.Object)) *informer {
 	return &informer{w: w, s: s, client: client, kind: kind, fields: sel, onEvent: onEvent, cache: map[string]apiserver.Object{}}
 }
 
@@ -83,6 +85,7 @@ func (in *informer) list() {
 		}
 		in.replace(resp.Items)
 		in.lastRV = resp.ResourceVersion
+		in.lastN, _ = strconv.ParseUint(in.lastRV, 10, 64)
 		in.watch()
 		in.synced = true
 		if in.onSync != nil {
@@ -113,33 +116,34 @@ func (in *informer) watch() {
 				})
 				return
 			}
-			in.apply(ev.Type, ev.Object)
+			key := ev.Key
+			if key == "" {
+				key = podKey(ev.Object)
+			}
+			in.apply(ev.Type, key, ev.Object, ev.RV)
 		})
 }
 
-func (in *informer) apply(typ watch.EventType, obj apiserver.Object) {
-	key := podKey(obj)
+// apply takes one watch event; rv is the object's resourceVersion as a number
+// (0 if it has none).
+func (in *informer) apply(typ watch.EventType, key string, obj apiserver.Object, rv uint64) {
 	old := in.cache[key]
-	if rv := obj.GetResourceVersion(); rv != "" {
-		if n, err := strconv.ParseUint(rv, 10, 64); err == nil {
-			if cur, _ := strconv.ParseUint(in.lastRV, 10, 64); n > cur {
-				in.lastRV = rv
-			}
-		}
+	if rv > in.lastN {
+		in.lastRV, in.lastN = obj.GetResourceVersion(), rv
 	}
 	if typ == watch.Deleted {
 		if old == nil {
 			return
 		}
 		delete(in.cache, key)
-		in.onEvent(watch.Deleted, obj, old)
+		in.onEvent(watch.Deleted, key, obj, old)
 		return
 	}
 	in.cache[key] = obj
 	if old == nil {
-		in.onEvent(watch.Added, obj, nil)
+		in.onEvent(watch.Added, key, obj, nil)
 	} else {
-		in.onEvent(watch.Modified, obj, old)
+		in.onEvent(watch.Modified, key, obj, old)
 	}
 }
 
@@ -165,21 +169,21 @@ func (in *informer) replace(items []apiserver.Object) {
 		if old != nil && old.GetUID() != obj.GetUID() {
 			// Deleted and recreated while we were not watching.
 			delete(in.cache, key)
-			in.onEvent(watch.Deleted, old, old)
+			in.onEvent(watch.Deleted, key, old, old)
 			old = nil
 		}
 		in.cache[key] = obj
 		if old == nil {
-			in.onEvent(watch.Added, obj, nil)
+			in.onEvent(watch.Added, key, obj, nil)
 		} else {
-			in.onEvent(watch.Modified, obj, old)
+			in.onEvent(watch.Modified, key, obj, old)
 		}
 	}
 	for _, key := range sortedKeys(in.cache) {
 		if !seen[key] {
 			old := in.cache[key]
 			delete(in.cache, key)
-			in.onEvent(watch.Deleted, old, old)
+			in.onEvent(watch.Deleted, key, old, old)
 		}
 	}
 }

@@ -52,6 +52,8 @@ type Kubelet struct {
 
 	started time.Duration // for the status manager's batch ticks
 
+	scratch corev1.PodStatus // buildStatus builds here (most builds only compare)
+
 	lost    bool   // LoseNode: does nothing until ReturnNode
 	removed bool   // DeleteNode: gone for good
 	epoch   uint64 // bumped by stop and resume: older timers are void
@@ -222,7 +224,7 @@ func (k *Kubelet) Pods() []string { return sortedKeys(k.byKey) }
 // Lost reports whether the kubelet is stopped by LoseNode.
 func (k *Kubelet) Lost() bool { return k.lost }
 
-func (k *Kubelet) onPod(typ watch.EventType, obj, _ apiserver.Object) {
+func (k *Kubelet) onPod(typ watch.EventType, key string, obj, _ apiserver.Object) {
 	pod := obj.(*corev1.Pod)
 	ps := k.states[pod.UID]
 	if typ == watch.Deleted {
@@ -232,7 +234,6 @@ func (k *Kubelet) onPod(typ watch.EventType, obj, _ apiserver.Object) {
 		return
 	}
 	if ps == nil {
-		key := podKey(pod)
 		if prev := k.byKey[key]; prev != nil {
 			k.forget(prev) // an older pod of the same name: it is gone
 		}
@@ -620,8 +621,11 @@ func (k *Kubelet) syncStatus(ps *podState) {
 		}
 		return
 	}
-	obj := ps.pod.DeepCopy()
-	obj.Status = *st
+	// The server only reads the pod it is sent, so a shallow copy of the
+	// pod with its own copy of the new status is the request.
+	obj := new(corev1.Pod)
+	*obj = *ps.pod
+	st.DeepCopyInto(&obj.Status)
 	ps.writing = true
 	ps.writeTok++
 	tok := ps.writeTok
@@ -717,14 +721,20 @@ func (k *Kubelet) finalDelete(ps *podState) {
 // version seen (conditions others set, such as PodScheduled or
 // DisruptionTarget, are kept; a condition whose status does not change keeps
 // its lastTransitionTime).
+//
+// It is built in the kubelet's scratch status, valid until the next call:
+// most builds are only compared with the pod's status, and a write copies it.
+// The fields not set below are shared with ps.pod: read-only.
 func (k *Kubelet) buildStatus(ps *podState) *corev1.PodStatus {
 	now := apiserver.Timestamp(k.c.World)
-	st := ps.pod.Status.DeepCopy()
+	st := &k.scratch
+	conds, statuses, hostIPs, podIPs := st.Conditions[:0], st.ContainerStatuses[:0], st.HostIPs[:0], st.PodIPs[:0]
+	*st = ps.pod.Status
+	st.Conditions = append(conds, ps.pod.Status.Conditions...)
 	st.Phase = k.phase(ps)
-	st.HostIP, st.HostIPs = k.ip, []corev1.HostIP{{IP: k.ip}}
-	st.PodIP, st.PodIPs = ps.ip, []corev1.PodIP{{IP: ps.ip}}
-	start := ps.startTime
-	st.StartTime = &start
+	st.HostIP, st.HostIPs = k.ip, append(hostIPs, corev1.HostIP{IP: k.ip})
+	st.PodIP, st.PodIPs = ps.ip, append(podIPs, corev1.PodIP{IP: ps.ip})
+	st.StartTime = &ps.startTime
 
 	cond := func(t corev1.PodConditionType, ok bool, reason, message string) {
 		c := corev1.PodCondition{Type: t, Status: corev1.ConditionTrue}
@@ -760,7 +770,6 @@ func (k *Kubelet) buildStatus(ps *podState) *corev1.PodStatus {
 		}
 	}
 
-	statuses := make([]corev1.ContainerStatus, 0, len(ps.ctrs))
 	for _, c := range ps.ctrs {
 		cs := corev1.ContainerStatus{Name: c.name, Image: c.image, ImageID: c.imageID, ContainerID: c.id,
 			Ready: c.ready, RestartCount: c.restarts, Started: ptrTo(c.state == ctrRunning)}
@@ -783,7 +792,9 @@ func (k *Kubelet) buildStatus(ps *podState) *corev1.PodStatus {
 		}
 		statuses = append(statuses, cs)
 	}
-	sort.Slice(statuses, func(i, j int) bool { return statuses[i].Name < statuses[j].Name })
+	if len(statuses) > 1 {
+		sort.Slice(statuses, func(i, j int) bool { return statuses[i].Name < statuses[j].Name })
+	}
 	st.ContainerStatuses = statuses
 	return st
 }
@@ -848,11 +859,61 @@ func podRef(pod *corev1.Pod) string {
 	return fmt.Sprintf("%s_%s(%s)", pod.Name, pod.Namespace, pod.UID)
 }
 
-// statusEqual: reflect.DeepEqual is the fast path (statuses the kubelet built
-// itself compare equal that way); the semantic comparison catches nil versus
-// empty and equal quantities written differently.
-func statusEqual(a, b *corev1.PodStatus) bool {
-	return reflect.DeepEqual(a, b) || apiequality.Semantic.DeepEqual(a, b)
+// statusEqual reports whether st, built by buildStatus on top of base (the
+// status of ps.pod), equals base: reflect.DeepEqual, or failing that the
+// semantic comparison (nil versus empty, equal quantities written
+// differently). buildStatus copies base and replaces only the fields compared
+// below; every other field is base's own value, equal by construction, so
+// comparing these fields is comparing the statuses.
+func statusEqual(st, base *corev1.PodStatus) bool {
+	if statusDiffers(st, base) {
+		return false
+	}
+	return st.Phase == base.Phase && st.HostIP == base.HostIP && st.PodIP == base.PodIP &&
+		conditionsEqual(st.Conditions, base.Conditions) &&
+		deepEqual(st.HostIPs, base.HostIPs) && deepEqual(st.PodIPs, base.PodIPs) &&
+		deepEqual(st.StartTime, base.StartTime) && deepEqual(st.ContainerStatuses, base.ContainerStatuses)
+}
+
+func deepEqual(a, b any) bool { return reflect.DeepEqual(a, b) || apiequality.Semantic.DeepEqual(a, b) }
+
+// conditionsEqual is deepEqual for conditions (flat structs: == is
+// reflect.DeepEqual) without reflection in the common case.
+func conditionsEqual(a, b []corev1.PodCondition) bool {
+	if len(a) != len(b) || (a == nil) != (b == nil) {
+		return deepEqual(a, b)
+	}
+	for i := range a {
+		if a[i] != b[i] && !apiequality.Semantic.DeepEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// statusDiffers is a cheap test for the differences a status write usually
+// makes (phase, a condition's status, a container's state or readiness).
+// It is true only when the statuses are unequal by both comparisons of
+// statusEqual; false says nothing.
+func statusDiffers(a, b *corev1.PodStatus) bool {
+	if a.Phase != b.Phase || len(a.Conditions) != len(b.Conditions) || len(a.ContainerStatuses) != len(b.ContainerStatuses) {
+		return true
+	}
+	for i := range a.Conditions {
+		if a.Conditions[i].Type != b.Conditions[i].Type || a.Conditions[i].Status != b.Conditions[i].Status {
+			return true
+		}
+	}
+	for i := range a.ContainerStatuses {
+		x, y := &a.ContainerStatuses[i], &b.ContainerStatuses[i]
+		if x.Ready != y.Ready || x.RestartCount != y.RestartCount ||
+			(x.State.Running == nil) != (y.State.Running == nil) ||
+			(x.State.Waiting == nil) != (y.State.Waiting == nil) ||
+			(x.State.Terminated == nil) != (y.State.Terminated == nil) {
+			return true
+		}
+	}
+	return false
 }
 
 func hash(s string) string {

@@ -29,7 +29,7 @@ type NodeLifecycleController struct {
 	c      *Cluster
 	nodes  *informer
 	pods   *informer
-	podIdx podIndex
+	podIdx *podIndex
 	health map[string]*nodeHealth
 }
 
@@ -42,9 +42,10 @@ type nodeHealth struct {
 }
 
 func newNodeLifecycle(c *Cluster) *NodeLifecycleController {
-	n := &NodeLifecycleController{c: c, podIdx: podIndex{}, health: map[string]*nodeHealth{}}
+	n := &NodeLifecycleController{c: c, health: map[string]*nodeHealth{}}
 	n.nodes = newInformer(c.World, c.API, ClientNodeLifecycle, apiserver.Nodes, nil, n.onNode)
 	n.pods = newInformer(c.World, c.API, ClientNodeLifecycle, apiserver.Pods, nil, n.onPod)
+	n.podIdx = newPodIndex(n.pods)
 	return n
 }
 
@@ -142,19 +143,19 @@ func (n *NodeLifecycleController) monitor(node string) {
 	u.run(cur)
 }
 
-func (n *NodeLifecycleController) onPod(typ watch.EventType, obj, old apiserver.Object) {
+func (n *NodeLifecycleController) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
 	var oldPod *corev1.Pod
 	if old != nil {
 		oldPod = old.(*corev1.Pod)
 	}
 	if typ == watch.Deleted {
-		n.podIdx.set(nil, oldPod)
+		n.podIdx.set(key, nil, oldPod)
 		return
 	}
-	n.podIdx.set(obj.(*corev1.Pod), oldPod)
+	n.podIdx.set(key, obj.(*corev1.Pod), oldPod)
 }
 
-func (n *NodeLifecycleController) onNode(typ watch.EventType, obj, old apiserver.Object) {
+func (n *NodeLifecycleController) onNode(typ watch.EventType, _ string, obj, old apiserver.Object) {
 	node := obj.(*corev1.Node)
 	if typ == watch.Deleted {
 		if h := n.health[node.Name]; h != nil {
@@ -300,7 +301,7 @@ type TaintEvictionController struct {
 	c      *Cluster
 	nodes  *informer
 	pods   *informer
-	podIdx podIndex
+	podIdx *podIndex
 	taints map[string][]corev1.Taint // NoExecute taints by node
 	work   map[string]*eviction
 }
@@ -312,9 +313,10 @@ type eviction struct {
 }
 
 func newTaintEviction(c *Cluster) *TaintEvictionController {
-	e := &TaintEvictionController{c: c, podIdx: podIndex{}, taints: map[string][]corev1.Taint{}, work: map[string]*eviction{}}
+	e := &TaintEvictionController{c: c, taints: map[string][]corev1.Taint{}, work: map[string]*eviction{}}
 	e.nodes = newInformer(c.World, c.API, ClientTaintEviction, apiserver.Nodes, nil, e.onNode)
 	e.pods = newInformer(c.World, c.API, ClientTaintEviction, apiserver.Pods, nil, e.onPod)
+	e.podIdx = newPodIndex(e.pods)
 	return e
 }
 
@@ -331,7 +333,7 @@ func (e *TaintEvictionController) Scheduled(key string) (time.Duration, bool) {
 	return 0, false
 }
 
-func (e *TaintEvictionController) onNode(typ watch.EventType, obj, _ apiserver.Object) {
+func (e *TaintEvictionController) onNode(typ watch.EventType, _ string, obj, _ apiserver.Object) {
 	node := obj.(*corev1.Node)
 	var taints []corev1.Taint
 	if typ != watch.Deleted {
@@ -346,23 +348,23 @@ func (e *TaintEvictionController) onNode(typ watch.EventType, obj, _ apiserver.O
 		e.taints[node.Name] = taints
 	}
 	for _, pod := range e.podIdx.on(node.Name) {
-		e.process(pod)
+		e.process(podKey(pod), pod)
 	}
 }
 
-func (e *TaintEvictionController) onPod(typ watch.EventType, obj, old apiserver.Object) {
+func (e *TaintEvictionController) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
 	pod := obj.(*corev1.Pod)
 	var oldPod *corev1.Pod
 	if old != nil {
 		oldPod = old.(*corev1.Pod)
 	}
 	if typ == watch.Deleted {
-		e.podIdx.set(nil, oldPod)
-		e.cancel(podKey(pod))
+		e.podIdx.set(key, nil, oldPod)
+		e.cancel(key)
 		return
 	}
-	e.podIdx.set(pod, oldPod)
-	e.process(pod)
+	e.podIdx.set(key, pod, oldPod)
+	e.process(key, pod)
 }
 
 func (e *TaintEvictionController) cancel(key string) {
@@ -372,8 +374,7 @@ func (e *TaintEvictionController) cancel(key string) {
 	}
 }
 
-func (e *TaintEvictionController) process(pod *corev1.Pod) {
-	key := podKey(pod)
+func (e *TaintEvictionController) process(key string, pod *corev1.Pod) {
 	taints := e.taints[pod.Spec.NodeName]
 	if pod.Spec.NodeName == "" || pod.DeletionTimestamp != nil || len(taints) == 0 {
 		e.cancel(key)

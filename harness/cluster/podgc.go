@@ -27,7 +27,7 @@ type PodGC struct {
 	c      *Cluster
 	nodes  *informer
 	pods   *informer
-	podIdx podIndex
+	podIdx *podIndex
 
 	quarantined map[string]bool // missing nodes with a pending check
 	gone        map[string]bool // nodes confirmed deleted
@@ -36,10 +36,11 @@ type PodGC struct {
 }
 
 func newPodGC(c *Cluster) *PodGC {
-	g := &PodGC{c: c, podIdx: podIndex{}, quarantined: map[string]bool{}, gone: map[string]bool{},
+	g := &PodGC{c: c, quarantined: map[string]bool{}, gone: map[string]bool{},
 		deleting: map[string]types.UID{}, terminal: map[string]*corev1.Pod{}}
 	g.nodes = newInformer(c.World, c.API, ClientPodGC, apiserver.Nodes, nil, g.onNode)
 	g.pods = newInformer(c.World, c.API, ClientPodGC, apiserver.Pods, nil, g.onPod)
+	g.podIdx = newPodIndex(g.pods)
 	g.nodes.onSync = g.resync
 	g.pods.onSync = g.resync
 	return g
@@ -68,10 +69,10 @@ func (g *PodGC) node(name string) *corev1.Node {
 	return n
 }
 
-func (g *PodGC) onNode(typ watch.EventType, obj, _ apiserver.Object) {
+func (g *PodGC) onNode(typ watch.EventType, _ string, obj, _ apiserver.Object) {
 	node := obj.(*corev1.Node)
 	if typ == watch.Deleted {
-		if g.synced() && len(g.podIdx[node.Name]) > 0 {
+		if g.synced() && g.podIdx.count(node.Name) > 0 {
 			g.quarantine(node.Name)
 		}
 		return
@@ -88,20 +89,19 @@ func outOfService(node *corev1.Node) bool {
 	return nodeReadyStatus(node) != corev1.ConditionTrue && hasTaintKey(node.Spec.Taints, TaintOutOfService)
 }
 
-func (g *PodGC) onPod(typ watch.EventType, obj, old apiserver.Object) {
+func (g *PodGC) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
 	pod := obj.(*corev1.Pod)
 	var oldPod *corev1.Pod
 	if old != nil {
 		oldPod = old.(*corev1.Pod)
 	}
-	key := podKey(pod)
 	if typ == watch.Deleted {
-		g.podIdx.set(nil, oldPod)
+		g.podIdx.set(key, nil, oldPod)
 		delete(g.terminal, key)
 		delete(g.deleting, key)
 		return
 	}
-	g.podIdx.set(pod, oldPod)
+	g.podIdx.set(key, pod, oldPod)
 	if uid, ok := g.deleting[key]; ok && uid != pod.UID {
 		delete(g.deleting, key)
 	}
@@ -146,7 +146,7 @@ func (g *PodGC) quarantine(name string) {
 	g.quarantined[name] = true
 	g.c.World.After(g.c.Config.PodGC.Quarantine, func() {
 		delete(g.quarantined, name)
-		if g.node(name) != nil || len(g.podIdx[name]) == 0 {
+		if g.node(name) != nil || g.podIdx.count(name) == 0 {
 			return
 		}
 		g.c.API.Do(&apiserver.Request{Client: ClientPodGC, Verb: apiserver.Get, Kind: apiserver.Nodes, Name: name}, func(resp *apiserver.Response) {

@@ -37,8 +37,9 @@ type Scheduler struct {
 
 	pods, nodes *informer
 	nodeInfo    map[string]*schedNode
-	nodeNames   []string // sorted
-	nextStart   int      // where the next node search starts
+	nodeList    []*schedNode // the nodes with a Node object, by name; see sortedNodes
+	nodesStale  bool         // a node was added or deleted since nodeList was built
+	nextStart   int          // where the next node search starts
 	acct        map[types.UID]*podAcct
 
 	queue   map[string]*qpod // pods waiting to be scheduled, by key
@@ -49,11 +50,15 @@ type Scheduler struct {
 }
 
 type schedNode struct {
+	name     string
 	node     *corev1.Node
 	pods     int
 	cpu, mem int64
-	// Facts of node, computed when it changes rather than per pod.
+	// Facts of node, computed when it changes rather than per pod, so that
+	// checking a node does not have to touch the Node object.
 	ready                   bool
+	unschedulable           bool
+	taints                  []corev1.Taint // node.Spec.Taints (shared, read-only)
 	maxPods, maxCPU, maxMem int64
 }
 
@@ -64,6 +69,8 @@ func (n *schedNode) setNode(node *corev1.Node) {
 	}
 	alloc := node.Status.Allocatable
 	n.ready = nodeReadyStatus(node) == corev1.ConditionTrue
+	n.unschedulable = node.Spec.Unschedulable
+	n.taints = node.Spec.Taints
 	n.maxPods = quantityOr(alloc, corev1.ResourcePods, DefaultPodsPerNode, false)
 	n.maxCPU = quantityOr(alloc, corev1.ResourceCPU, 0, true)
 	n.maxMem = quantityOr(alloc, corev1.ResourceMemory, 0, false)
@@ -119,7 +126,7 @@ func wantsScheduling(pod *corev1.Pod) bool {
 		pod.DeletionTimestamp == nil && !isTerminal(pod) && len(pod.Spec.SchedulingGates) == 0
 }
 
-func (s *Scheduler) onPod(typ watch.EventType, obj, _ apiserver.Object) {
+func (s *Scheduler) onPod(typ watch.EventType, key string, obj, _ apiserver.Object) {
 	pod := obj.(*corev1.Pod)
 	freed := false
 	if typ != watch.Deleted && pod.Spec.NodeName != "" && !isTerminal(pod) {
@@ -132,9 +139,9 @@ func (s *Scheduler) onPod(typ watch.EventType, obj, _ apiserver.Object) {
 		}
 	}
 	if typ != watch.Deleted && wantsScheduling(pod) {
-		s.enqueue(pod)
+		s.enqueue(key, pod)
 	} else {
-		s.dequeue(podKey(pod), pod.UID)
+		s.dequeue(key, pod.UID)
 	}
 	if freed {
 		s.retryUnschedulable()
@@ -142,13 +149,13 @@ func (s *Scheduler) onPod(typ watch.EventType, obj, _ apiserver.Object) {
 }
 
 func (s *Scheduler) account(pod *corev1.Pod) {
-	cpu, mem := podRequests(pod)
 	if a := s.acct[pod.UID]; a != nil {
 		if a.node == pod.Spec.NodeName && !a.assumed {
 			return
 		}
 		s.unaccount(pod.UID)
 	}
+	cpu, mem := podRequests(pod)
 	s.acct[pod.UID] = &podAcct{node: pod.Spec.NodeName, cpu: cpu, mem: mem}
 	s.charge(pod.Spec.NodeName, 1, cpu, mem)
 }
@@ -165,7 +172,7 @@ func (s *Scheduler) unaccount(uid types.UID) {
 func (s *Scheduler) charge(node string, pods int, cpu, mem int64) {
 	n := s.nodeInfo[node]
 	if n == nil {
-		n = &schedNode{}
+		n = &schedNode{name: node}
 		s.nodeInfo[node] = n
 	}
 	n.pods += pods
@@ -176,7 +183,7 @@ func (s *Scheduler) charge(node string, pods int, cpu, mem int64) {
 	}
 }
 
-func (s *Scheduler) onNode(typ watch.EventType, obj, old apiserver.Object) {
+func (s *Scheduler) onNode(typ watch.EventType, _ string, obj, old apiserver.Object) {
 	node := obj.(*corev1.Node)
 	n := s.nodeInfo[node.Name]
 	if typ == watch.Deleted {
@@ -186,16 +193,16 @@ func (s *Scheduler) onNode(typ watch.EventType, obj, old apiserver.Object) {
 				delete(s.nodeInfo, node.Name)
 			}
 		}
-		s.setNodeNames()
+		s.nodesStale = true
 		return
 	}
 	if n == nil {
-		n = &schedNode{}
+		n = &schedNode{name: node.Name}
 		s.nodeInfo[node.Name] = n
 	}
 	n.setNode(node)
 	if typ == watch.Added {
-		s.setNodeNames()
+		s.nodesStale = true
 	}
 	if typ == watch.Added || schedulingRelevantChange(old.(*corev1.Node), node) {
 		s.retryUnschedulable()
@@ -210,18 +217,23 @@ func schedulingRelevantChange(a, b *corev1.Node) bool {
 		!apiequality.Semantic.DeepEqual(a.Status.Allocatable, b.Status.Allocatable)
 }
 
-func (s *Scheduler) setNodeNames() {
-	s.nodeNames = s.nodeNames[:0]
-	for name, n := range s.nodeInfo {
-		if n.node != nil {
-			s.nodeNames = append(s.nodeNames, name)
+// sortedNodes is the nodes that have a Node object, in name order. It is
+// rebuilt lazily, so that listing N nodes costs one sort rather than N.
+func (s *Scheduler) sortedNodes() []*schedNode {
+	if s.nodesStale {
+		s.nodesStale = false
+		s.nodeList = s.nodeList[:0]
+		for _, n := range s.nodeInfo {
+			if n.node != nil {
+				s.nodeList = append(s.nodeList, n)
+			}
 		}
+		sort.Slice(s.nodeList, func(i, j int) bool { return s.nodeList[i].name < s.nodeList[j].name })
 	}
-	sort.Strings(s.nodeNames)
+	return s.nodeList
 }
 
-func (s *Scheduler) enqueue(pod *corev1.Pod) {
-	key := podKey(pod)
+func (s *Scheduler) enqueue(key string, pod *corev1.Pod) {
 	if q := s.queue[key]; q != nil {
 		if q.uid == pod.UID {
 			return
@@ -332,7 +344,7 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 	if best == "" {
 		q.state = qUnschedulable
 		s.unsched[q.key] = q
-		s.reportUnschedulable(pod, unschedulableMessage(len(s.nodeNames), reasons))
+		s.reportUnschedulable(pod, unschedulableMessage(len(s.sortedNodes()), reasons))
 		return
 	}
 	cpu, mem := podRequests(pod)
@@ -368,15 +380,15 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 // where this one stopped, so a decision costs O(sample), not O(cluster).
 func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 	cpu, mem := podRequests(pod)
-	total := len(s.nodeNames)
+	nodes := s.sortedNodes()
+	total := len(nodes)
 	want := numFeasibleNodesToFind(total)
 	best, bestPods, bestIdx := "", 0, 0
 	var reasons map[string]int
 	found, checked := 0, 0
 	for ; checked < total && found < want; checked++ {
 		idx := (s.nextStart + checked) % total
-		name := s.nodeNames[idx]
-		n := s.nodeInfo[name]
+		n := nodes[idx]
 		if why := fits(pod, n, cpu, mem); why != "" {
 			if reasons == nil {
 				reasons = map[string]int{}
@@ -387,7 +399,7 @@ func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 		found++
 		// Least loaded; among equals the first in name order.
 		if best == "" || n.pods < bestPods || (n.pods == bestPods && idx < bestIdx) {
-			best, bestPods, bestIdx = name, n.pods, idx
+			best, bestPods, bestIdx = n.name, n.pods, idx
 		}
 	}
 	if total > 0 {
@@ -411,17 +423,16 @@ var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect
 
 // fits returns "" if the pod fits the node, else upstream's reason.
 func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
-	node := n.node
 	if !n.ready {
 		return "node(s) were not ready"
 	}
-	if node.Spec.Unschedulable && firstToleration(pod.Spec.Tolerations, &unschedulableTaint) == nil {
+	if n.unschedulable && firstToleration(pod.Spec.Tolerations, &unschedulableTaint) == nil {
 		return "node(s) were unschedulable"
 	}
-	if t := untoleratedTaint(node.Spec.Taints, pod.Spec.Tolerations, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute); t != nil {
+	if t := untoleratedTaint(n.taints, pod.Spec.Tolerations, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute); t != nil {
 		return fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value)
 	}
-	if !nodeMatches(pod, node) {
+	if !nodeMatches(pod, n.node) {
 		return "node(s) didn't match Pod's node affinity/selector"
 	}
 	if int64(n.pods) >= n.maxPods {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -264,39 +265,59 @@ func quantityOr(list corev1.ResourceList, name corev1.ResourceName, def int64, m
 	return q.Value()
 }
 
-// podIndex keeps pods by the node they are bound to.
-type podIndex map[string]map[string]*corev1.Pod
+// podIndex keeps the keys of the pods bound to each node, sorted. The pods
+// themselves are in the informer's cache, which the index follows (set is
+// called from the informer's handler with the cached object): the index
+// changes only when a pod is bound, moves or goes, not with every status write.
+type podIndex struct {
+	pods   *informer
+	byNode map[string][]string
+}
 
-func (ix podIndex) set(pod *corev1.Pod, old *corev1.Pod) {
-	if old != nil && old.Spec.NodeName != "" && (pod == nil || old.Spec.NodeName != pod.Spec.NodeName) {
-		if m := ix[old.Spec.NodeName]; m != nil {
-			delete(m, podKey(old))
-			if len(m) == 0 {
-				delete(ix, old.Spec.NodeName)
-			}
+func newPodIndex(pods *informer) *podIndex {
+	return &podIndex{pods: pods, byNode: map[string][]string{}}
+}
+
+// set moves the pod with this key from old's node to pod's (nil: none).
+func (ix *podIndex) set(key string, pod, old *corev1.Pod) {
+	var from, to string
+	if old != nil {
+		from = old.Spec.NodeName
+	}
+	if pod != nil {
+		to = pod.Spec.NodeName
+	}
+	if from == to {
+		return
+	}
+	if from != "" {
+		keys := ix.byNode[from]
+		if i, found := slices.BinarySearch(keys, key); found {
+			keys = slices.Delete(keys, i, i+1)
+		}
+		if len(keys) == 0 {
+			delete(ix.byNode, from)
+		} else {
+			ix.byNode[from] = keys
 		}
 	}
-	if pod != nil && pod.Spec.NodeName != "" {
-		m := ix[pod.Spec.NodeName]
-		if m == nil {
-			m = map[string]*corev1.Pod{}
-			ix[pod.Spec.NodeName] = m
+	if to != "" {
+		keys := ix.byNode[to]
+		if i, found := slices.BinarySearch(keys, key); !found {
+			ix.byNode[to] = slices.Insert(keys, i, key)
 		}
-		m[podKey(pod)] = pod
 	}
 }
 
+// count is the number of pods bound to node.
+func (ix *podIndex) count(node string) int { return len(ix.byNode[node]) }
+
 // on returns the pods bound to node in key order.
-func (ix podIndex) on(node string) []*corev1.Pod {
-	m := ix[node]
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+func (ix *podIndex) on(node string) []*corev1.Pod {
+	keys := ix.byNode[node]
 	out := make([]*corev1.Pod, len(keys))
 	for i, k := range keys {
-		out[i] = m[k]
+		out[i] = ix.pods.get(k).(*corev1.Pod)
 	}
 	return out
 }
