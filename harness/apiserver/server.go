@@ -139,6 +139,10 @@ type Interception struct {
 	// call ends after Timeout with a timeout error (the ambiguous write).
 	LoseResponse bool
 	Timeout      time.Duration
+	// Rewrite replaces the answer the server gives (after it applied the
+	// request): a lagging replica serving a stale read, say. The history
+	// records the rewritten answer, as the client saw it.
+	Rewrite func(req *Request, resp *Response) *Response
 }
 
 // Server is the simulated API server.
@@ -225,6 +229,9 @@ func (s *Server) Do(req *Request, done func(*Response)) {
 			resp = &Response{Err: ic.Reject}
 		} else {
 			resp = s.Serve(req)
+		}
+		if ic.Rewrite != nil {
+			resp = ic.Rewrite(req, resp)
 		}
 		c := s.rec.Stamp(s.w.Elapsed())
 		op.Commit = &c

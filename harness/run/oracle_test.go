@@ -104,3 +104,47 @@ manifests:
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `Deployment "nginx-deployment" needs a Deployment controller`)
 }
+
+// staleReads plants a store bug: a GET is answered with the version of the
+// object before its latest write, as a lagging replica would. It learns the
+// versions from the answers to writes, which all pass through it.
+type staleReads struct {
+	prev, last map[string]apiserver.Object
+	planted    int
+}
+
+func (s *staleReads) Intercept(*apiserver.Request) apiserver.Interception {
+	return apiserver.Interception{Rewrite: func(req *apiserver.Request, resp *apiserver.Response) *apiserver.Response {
+		k := string(req.Kind) + "/" + req.Namespace + "/" + req.Name
+		if resp.Err != nil || req.Subresource == "scale" {
+			return resp
+		}
+		if req.Verb != apiserver.Get {
+			if o := resp.Object; o != nil && (s.last[k] == nil || s.last[k].GetResourceVersion() != o.GetResourceVersion()) {
+				s.prev[k], s.last[k] = s.last[k], o
+			}
+			return resp
+		}
+		if old := s.prev[k]; old != nil {
+			s.planted++
+			return &apiserver.Response{Object: old, ResourceVersion: old.GetResourceVersion()}
+		}
+		return resp
+	}}
+}
+
+func TestLinearizabilityCatchesAStoreServingStaleReads(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	sc, err := workloads.Lookup("rs-adopt-after")
+	require.NoError(t, err)
+	bug := &staleReads{prev: map[string]apiserver.Object{}, last: map[string]apiserver.Object{}}
+	res, err := Run(Config{Scenario: sc, Strategy: upstream, Seed: 1, Interceptor: bug})
+	require.NoError(t, err)
+	require.Positive(t, bug.planted, "the scenario reads objects after writing them")
+	lin := find(t, res.Summary.Checks, "linearizability")
+	assert.Equal(t, check.Fail, lin.Verdict)
+	assert.Equal(t, Fail, res.Summary.Verdict)
+	dir := t.TempDir() + "/run"
+	require.NoError(t, res.WriteDir(dir))
+	assert.FileExists(t, dir+"/linearizability.html")
+}

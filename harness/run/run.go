@@ -31,6 +31,8 @@ type Config struct {
 	// MaxEvents bounds the run (default 50 million); past it the verdict is
 	// "runaway".
 	MaxEvents uint64
+	// Interceptor, if set, sees every API request (fault injection).
+	Interceptor apiserver.Interceptor
 }
 
 // Overall verdicts of a run.
@@ -71,6 +73,7 @@ type Result struct {
 	Summary   Summary
 	History   []*history.Op
 	Decisions *trace.Recorder
+	lin       check.LinearizabilityResult
 }
 
 // Run plays the scenario. An error means the run could not start (an invalid
@@ -97,6 +100,7 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
+	c.API.Interceptor = cfg.Interceptor
 	counts := &counter{}
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
@@ -115,13 +119,14 @@ func Run(cfg Config) (*Result, error) {
 		s.Requests[op.Verb]++
 	}
 	s.Digest = history.Digest(ops)
-	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result())
+	lin := check.Linearizability{}.Check(ops)
+	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), lin.Result)
 	if d, ok := conv.Latency(); ok {
 		ms := d.Milliseconds()
 		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
 	}
 	s.Verdict = verdict(out, s)
-	return &Result{Summary: s, History: ops, Decisions: tr}, nil
+	return &Result{Summary: s, History: ops, Decisions: tr, lin: lin}, nil
 }
 
 func verdict(out sim.Outcome, s Summary) string {
@@ -158,7 +163,8 @@ func (c *counter) observe(ev apiserver.Event) {
 	}
 }
 
-// WriteDir writes summary.json, history.jsonl and decisions.jsonl into dir,
+// WriteDir writes summary.json, history.jsonl and decisions.jsonl (and, when
+// the history is not linearizable, linearizability.html) into dir,
 // atomically: they are written to a sibling directory that replaces dir at
 // the end, so a run killed halfway leaves no half-written directory.
 func (r *Result) WriteDir(dir string) error {
@@ -194,6 +200,12 @@ func (r *Result) WriteDir(dir string) error {
 	}
 	if err := write("decisions.jsonl", func(f *os.File) error { return r.Decisions.WriteJSONL(f) }); err != nil {
 		return err
+	}
+	if r.lin.Verdict == check.Fail {
+		// porcupine's interactive view of the object whose history failed.
+		if err := r.lin.Visualize(filepath.Join(tmp, "linearizability.html")); err != nil {
+			return err
+		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
