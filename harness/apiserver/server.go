@@ -157,6 +157,7 @@ type Server struct {
 	commits  []commitMark // commit times, for compaction
 	compact  uint64       // resourceVersions up to this one are compacted
 	observer []func(Event)
+	serving  string                // the client whose request is being applied
 	latRand  map[string]*rand.Rand // each client's latency stream, by client
 
 	Interceptor Interceptor
@@ -255,6 +256,7 @@ func (s *Server) Do(req *Request, done func(*Response)) {
 // Serve applies req at once, without latency or history: the commit step of Do,
 // and a way for tests to set up state.
 func (s *Server) Serve(req *Request) *Response {
+	s.serving = req.Client
 	st, ok := s.stores[req.Kind]
 	if !ok {
 		return &Response{Err: fmt.Errorf("the server could not find the requested resource (kind %q)", req.Kind)}

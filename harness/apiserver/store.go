@@ -54,6 +54,9 @@ type Event struct {
 	RV     uint64
 	Err    error  // for Error events: why the watch ended (410 Gone, dropped)
 	Key    string // "namespace/name" ("name" if cluster-scoped), as the store keys it
+	// Client made the request that committed the change (commit observers
+	// only; watchers are not told who wrote).
+	Client string
 }
 
 func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
@@ -67,8 +70,12 @@ func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
 	}
 	st.sorted = nil
 	st.appendLog(ev, s)
-	for _, fn := range s.observer {
-		fn(ev)
+	if len(s.observer) > 0 {
+		seen := ev
+		seen.Client = s.serving
+		for _, fn := range s.observer {
+			fn(seen)
+		}
 	}
 	s.dispatch(st, ev)
 }

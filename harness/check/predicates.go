@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,16 +40,77 @@ func (a all) Holds() (bool, string) {
 // status.replicas equals spec.replicas at the current observedGeneration; no
 // matching pod is an orphan. Owners being deleted are skipped. It keeps counts
 // as changes commit, so asking costs O(owners + orphans), not O(pods).
-func ReplicaSets() Predicate {
-	return &replicaSets{owners: map[types.UID]*rsOwner{}, pods: map[string]*corev1.Pod{},
+func ReplicaSets() *ReplicaSetTracker {
+	return &ReplicaSetTracker{owners: map[types.UID]*rsOwner{}, pods: map[string]*corev1.Pod{},
 		byOwner: map[types.UID]map[string]bool{}, orphans: map[string]bool{}}
 }
 
-type replicaSets struct {
+// ReplicaSetTracker follows every ReplicaSet and ReplicationController and
+// the pods they own. It is the ReplicaSets predicate, and it measures as it
+// goes: the most pods above and below spec.replicas at any instant, and how
+// long some owner had fewer ready pods than it wants.
+type ReplicaSetTracker struct {
 	owners  map[types.UID]*rsOwner
 	pods    map[string]*corev1.Pod
 	byOwner map[types.UID]map[string]bool // pods by controller uid
 	orphans map[string]bool               // active pods without a controller
+
+	// Clock, when set, lets the tracker measure BelowDesired.
+	Clock      func() time.Duration
+	metrics    ReplicaMetrics
+	belowSince time.Duration
+	below      bool
+}
+
+// ReplicaMetrics are the replica counts' extremes over a run.
+type ReplicaMetrics struct {
+	// MaxOvershoot: the most active owned pods above spec.replicas, summed
+	// over owners, right after a pod was created: a controller that creates
+	// more than asked for (a scale-down leaves surplus pods too, until they
+	// are deleted; that is not counted).
+	MaxOvershoot int `json:"maxOvershoot"`
+	// MaxUndershoot: the most missing pods (spec.replicas above active owned
+	// pods), summed over owners, at any instant.
+	MaxUndershoot int `json:"maxUndershoot"`
+	// BelowDesired: the virtual time during which some owner had fewer ready
+	// pods than spec.replicas.
+	BelowDesired time.Duration `json:"-"`
+}
+
+// Metrics are the measurements so far (BelowDesired up to now).
+func (r *ReplicaSetTracker) Metrics() ReplicaMetrics {
+	m := r.metrics
+	if r.below && r.Clock != nil {
+		m.BelowDesired += r.Clock() - r.belowSince
+	}
+	return m
+}
+
+// measure updates the extremes after a change.
+func (r *ReplicaSetTracker) measure(created bool) {
+	over, under, below := 0, 0, false
+	for _, o := range r.owners {
+		if o.deleting {
+			continue
+		}
+		over += max(0, int(o.count-o.spec))
+		under += max(0, int(o.spec-o.count))
+		below = below || o.ready < o.spec
+	}
+	if created {
+		r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, over)
+	}
+	r.metrics.MaxUndershoot = max(r.metrics.MaxUndershoot, under)
+	if r.Clock == nil || below == r.below {
+		return
+	}
+	now := r.Clock()
+	if below {
+		r.belowSince = now
+	} else {
+		r.metrics.BelowDesired += now - r.belowSince
+	}
+	r.below = below
 }
 
 type rsOwner struct {
@@ -60,6 +122,7 @@ type rsOwner struct {
 	gen, observed int64
 	deleting      bool
 	count         int32 // owned, active, matching pods
+	ready         int32 // of which ready
 }
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
@@ -69,7 +132,7 @@ func active(p *corev1.Pod) bool {
 }
 
 // counts reports whether pod counts toward an owner, and which.
-func (r *replicaSets) counts(p *corev1.Pod) (types.UID, bool) {
+func (r *ReplicaSetTracker) counts(p *corev1.Pod) (types.UID, bool) {
 	if p == nil || !active(p) {
 		return "", false
 	}
@@ -84,7 +147,9 @@ func (r *replicaSets) counts(p *corev1.Pod) (types.UID, bool) {
 	return ref.UID, true
 }
 
-func (r *replicaSets) Observe(ev apiserver.Event) {
+func (r *ReplicaSetTracker) Observe(ev apiserver.Event) {
+	_, isPod := ev.Object.(*corev1.Pod)
+	defer r.measure(isPod && ev.Type == watch.Added)
 	switch obj := ev.Object.(type) {
 	case *corev1.Pod:
 		r.observePod(ev.Type, obj)
@@ -110,11 +175,14 @@ func deref(p *int32) int32 {
 	return *p
 }
 
-func (r *replicaSets) observePod(typ watch.EventType, p *corev1.Pod) {
+func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 	key := podKey(p)
 	old := r.pods[key]
 	if uid, ok := r.counts(old); ok {
 		r.owners[uid].count--
+		if podReady(old) {
+			r.owners[uid].ready--
+		}
 	}
 	if old != nil {
 		if ref := metav1.GetControllerOfNoCopy(old); ref != nil {
@@ -141,10 +209,22 @@ func (r *replicaSets) observePod(typ watch.EventType, p *corev1.Pod) {
 	}
 	if uid, ok := r.counts(p); ok {
 		r.owners[uid].count++
+		if podReady(p) {
+			r.owners[uid].ready++
+		}
 	}
 }
 
-func (r *replicaSets) observeOwner(typ watch.EventType, uid types.UID, o *rsOwner) {
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func (r *ReplicaSetTracker) observeOwner(typ watch.EventType, uid types.UID, o *rsOwner) {
 	if typ == watch.Deleted {
 		delete(r.owners, uid)
 		return
@@ -153,19 +233,22 @@ func (r *replicaSets) observeOwner(typ watch.EventType, uid types.UID, o *rsOwne
 	prev := r.owners[uid]
 	r.owners[uid] = o
 	if prev != nil && prev.selKey == o.selKey {
-		o.count = prev.count
+		o.count, o.ready = prev.count, prev.ready
 		return
 	}
 	// A new owner, or a new selector: count its pods again.
-	o.count = 0
+	o.count, o.ready = 0, 0
 	for key := range r.byOwner[uid] {
 		if _, ok := r.counts(r.pods[key]); ok {
 			o.count++
+			if podReady(r.pods[key]) {
+				o.ready++
+			}
 		}
 	}
 }
 
-func (r *replicaSets) Holds() (bool, string) {
+func (r *ReplicaSetTracker) Holds() (bool, string) {
 	if len(r.owners) == 0 {
 		return true, ""
 	}

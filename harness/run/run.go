@@ -63,6 +63,13 @@ type Summary struct {
 	PodsCreated int                    `json:"podsCreated"`
 	PodsDeleted int                    `json:"podsDeleted"`
 	Decisions   int                    `json:"decisions"`
+	// Replica metrics over the run, and how far the scale-down decisions are
+	// from the upstream ranking.
+	MaxOvershoot       int           `json:"maxOvershoot"`
+	MaxUndershoot      int           `json:"maxUndershoot"`
+	BelowDesired       string        `json:"belowDesired"`
+	BelowDesiredMillis int64         `json:"belowDesiredMillis"`
+	Ordering           OrderingScore `json:"scaleDownOrdering"`
 	// Digest is the SHA-256 of history.jsonl: equal digests, equal runs.
 	Digest string `json:"digest"`
 	Replay string `json:"replay"`
@@ -105,8 +112,11 @@ func Run(cfg Config) (*Result, error) {
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
 	cfg.Strategy.Start(c.API, tr)
-	conv := check.WatchConvergence(c.API, check.ReplicaSets(), sc.Expect.ConvergeWithin, sc.Expect.StableFor,
+	replicas := check.ReplicaSets()
+	replicas.Clock = w.Elapsed
+	conv := check.WatchConvergence(c.API, replicas, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
+	inv := check.WatchInvariants(c.API)
 	runner := workloads.Start(sc, c, conv.Begin) // the last step is the last disturbance
 	out := w.Run()
 
@@ -120,7 +130,11 @@ func Run(cfg Config) (*Result, error) {
 	}
 	s.Digest = history.Digest(ops)
 	lin := check.Linearizability{}.Check(ops)
-	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), lin.Result)
+	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), inv.Result(), lin.Result)
+	m := replicas.Metrics()
+	s.MaxOvershoot, s.MaxUndershoot = m.MaxOvershoot, m.MaxUndershoot
+	s.BelowDesired, s.BelowDesiredMillis = m.BelowDesired.String(), m.BelowDesired.Milliseconds()
+	s.Ordering = orderingScore(tr.Decisions())
 	if d, ok := conv.Latency(); ok {
 		ms := d.Milliseconds()
 		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
