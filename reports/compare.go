@@ -30,6 +30,11 @@ type Row struct {
 	PodsCreated int `json:"podsCreated"`
 	PodsDeleted int `json:"podsDeleted"`
 	Decisions   int `json:"decisions"`
+	// MaxOvershoot is the worst run's: pods created beyond spec.replicas.
+	MaxOvershoot int `json:"maxOvershoot"`
+	// SparedShare is the share of pods chosen for deletion, over all runs,
+	// that the upstream ranking would have kept.
+	SparedShare float64 `json:"sparedByUpstreamShare"`
 	// FailedSeeds lists the seeds that did not pass, to replay.
 	FailedSeeds []uint64 `json:"failedSeeds,omitempty"`
 }
@@ -58,7 +63,11 @@ func Compare(strategies, scenarios []string, seeds []uint64, summaries []run.Sum
 			sort.Slice(runs, func(i, j int) bool { return runs[i].Seed < runs[j].Seed })
 			row := Row{Scenario: sc, Strategy: st, Runs: len(runs)}
 			var lat []time.Duration
+			chosen, spared := 0, 0
 			for _, r := range runs {
+				row.MaxOvershoot = max(row.MaxOvershoot, r.MaxOvershoot)
+				chosen += r.Ordering.Chosen
+				spared += r.Ordering.Spared
 				switch r.Verdict {
 				case run.Pass:
 					row.Passed++
@@ -76,6 +85,9 @@ func Compare(strategies, scenarios []string, seeds []uint64, summaries []run.Sum
 				row.PodsCreated += r.PodsCreated
 				row.PodsDeleted += r.PodsDeleted
 				row.Decisions += r.Decisions
+			}
+			if chosen > 0 {
+				row.SparedShare = float64(spared) / float64(chosen)
 			}
 			if len(lat) > 0 {
 				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -99,12 +111,16 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 // scenarios and strategies is escaped.
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| scenario | strategy | pass | fail | unknown | convergence p50 | p90 | max | pods created | pods deleted | scale-down decisions |\n")
-	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| scenario | strategy | pass | fail | unknown | convergence p50 | p90 | max | overshoot | pods created | pods deleted | scale-downs | spared by upstream |\n")
+	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range c.Rows {
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s | %s | %d | %d | %d |\n", md(r.Scenario), md(r.Strategy),
+		spared := "–"
+		if r.Decisions > 0 {
+			spared = fmt.Sprintf("%.0f%%", 100*r.SparedShare)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %s | %s | %s | %d | %d | %d | %d | %s |\n", md(r.Scenario), md(r.Strategy),
 			r.Passed, r.Failed, r.Unknown, dash(r.ConvergenceP50), dash(r.ConvergenceP90), dash(r.ConvergenceMax),
-			r.PodsCreated, r.PodsDeleted, r.Decisions)
+			r.MaxOvershoot, r.PodsCreated, r.PodsDeleted, r.Decisions, spared)
 	}
 	var failing []string
 	for _, r := range c.Rows {
