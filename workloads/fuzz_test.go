@@ -46,6 +46,8 @@ func FuzzParseScenario(f *testing.F) {
 		"manifests:\n- inline: |\n    apiVersion: v1\n    kind: Pod\n    metadata: {name: p}\n    spec: {containers: [{name: c, image: i}]}\n",
 		"cluster: {nodes: [{name: a}], api: {latency: {get: 1ms}}}\nsteps: [{lose-node: a}]",
 		"steps:\n- &s {at: 1m, scale: rs/a, replicas: 1}\n- <<: [*s, *s]\n  at: 2m\n",
+		"heavy: true\nload: [{at: 0s, cpu: 30}, {at: 2m, target: rs/a, cpu: 90}]\nsteps:\n- {add-node: {name: n, zone: z}}\n- {drain: n, gracePeriod: 0}\n- {delete-node: n}\n",
+		"steps:\n- {set-image: deploy/a, image: [a=b, '*=c']}\n- {rolling-update: rc/a, image: x, container: c, updatePeriod: 1s}\n- {rollout-undo: deploy/a, toRevision: 3}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -108,7 +110,26 @@ func FuzzParseScenario(f *testing.F) {
 			if (s.Action == Create || s.Action == Apply) && len(s.Objects) == 0 {
 				t.Fatalf("step %d creates nothing", i)
 			}
+			switch s.Action {
+			case SetImage:
+				if len(s.Images) == 0 {
+					t.Fatalf("step %d sets no image", i)
+				}
+			case RollingUpdate:
+				if (len(s.Objects) == 1) == (s.Image != "") || s.UpdatePeriod <= 0 || s.PollInterval <= 0 || s.UpdateTimeout <= 0 {
+					t.Fatalf("step %d: a rolling-update needs one new ReplicationController or an image, and positive timing: %+v", i, s)
+				}
+			case AddNode:
+				if s.Node == nil || s.Target != "node/"+s.Node.Name {
+					t.Fatalf("step %d adds no node", i)
+				}
+			}
 			prev = s
+		}
+		for i := 1; i < len(sc.Load); i++ {
+			if sc.Load[i].At < sc.Load[i-1].At || sc.Load[i].CPU < 0 {
+				t.Fatalf("load point %d: %+v after %+v", i, sc.Load[i], sc.Load[i-1])
+			}
 		}
 		if err := sc.Cluster.Validate(); err != nil {
 			t.Fatalf("invalid cluster accepted: %v", err)

@@ -60,7 +60,18 @@ func renderScenario(sc *Scenario) string {
 		Remove          []string          `json:"remove,omitempty"`
 		Cascade         string            `json:"cascade,omitempty"`
 		GracePeriod     *int64            `json:"gracePeriod,omitempty"`
+		ExpectError     string            `json:"expectError,omitempty"`
+		ExpectErrorMsg  string            `json:"expectErrorMessage,omitempty"`
 		Objects         []any             `json:"objects,omitempty"`
+		Images          map[string]string `json:"images,omitempty"`
+		ToRevision      int64             `json:"toRevision,omitempty"`
+		Image           string            `json:"image,omitempty"`
+		Container       string            `json:"container,omitempty"`
+		UpdatePeriod    string            `json:"updatePeriod,omitempty"`
+		PollInterval    string            `json:"pollInterval,omitempty"`
+		UpdateTimeout   string            `json:"updateTimeout,omitempty"`
+		Node            any               `json:"node,omitempty"`
+		Unsupported     string            `json:"unsupported,omitempty"`
 	}
 	view := map[string]any{
 		"name": sc.Name, "summary": sc.Summary, "source": filepath.ToSlash(sc.Source),
@@ -68,11 +79,33 @@ func renderScenario(sc *Scenario) string {
 		"expect":   map[string]string{"convergeWithin": sc.Expect.ConvergeWithin.String(), "stableFor": sc.Expect.StableFor.String()},
 		"lastStep": sc.LastStep().String(),
 	}
+	// Only scenarios that use them show heavy and load.
+	if sc.Heavy {
+		view["heavy"] = true
+	}
+	if len(sc.Load) > 0 {
+		load := []map[string]any{}
+		for _, lp := range sc.Load {
+			load = append(load, map[string]any{"at": lp.At.String(), "target": lp.Target, "cpu": lp.CPU})
+		}
+		view["load"] = load
+	}
 	steps := []stepView{}
 	for _, s := range sc.Steps {
 		v := stepView{String: s.String(), At: s.At.String(), Action: s.Action, Target: s.Target, Selector: s.Selector,
 			Limit: s.Limit, Replicas: s.Replicas, CurrentReplicas: s.CurrentReplicas, ResourceVersion: s.ResourceVersion,
-			Set: s.Set, Remove: s.Remove, Cascade: s.Cascade, GracePeriod: s.GracePeriod, Objects: objectsJSON(s.Objects)}
+			Set: s.Set, Remove: s.Remove, Cascade: s.Cascade, GracePeriod: s.GracePeriod, Objects: objectsJSON(s.Objects),
+			ExpectError: string(s.ExpectError), ExpectErrorMsg: s.ExpectErrorMessage,
+			Images: s.Images, ToRevision: s.ToRevision, Image: s.Image, Container: s.Container}
+		if s.Action == RollingUpdate {
+			v.UpdatePeriod, v.PollInterval, v.UpdateTimeout = s.UpdatePeriod.String(), s.PollInterval.String(), s.UpdateTimeout.String()
+		}
+		if s.Node != nil {
+			v.Node = describe(reflect.ValueOf(*s.Node))
+		}
+		if err := s.Unsupported(); err != nil {
+			v.Unsupported = err.Error()
+		}
 		if s.After != nil {
 			v.After, v.Timeout = s.After.String(), s.Timeout.String()
 		}

@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -100,15 +104,27 @@ func (r *Runner) await(s Step) error {
 
 func (r *Runner) run(s Step) {
 	res := StepResult{Step: s.String(), At: r.ctx.World().Elapsed().String()}
-	err := r.do(s)
-	switch {
-	case s.ExpectError == "" && err != nil:
+	if err := s.Unsupported(); err != nil {
+		// Whatever the step expected: it did not run.
 		res.Error = err.Error()
-	case s.ExpectError != "" && err == nil:
-		res.Error = fmt.Sprintf("expected the step to fail with %s, but it succeeded", s.ExpectError)
-	case s.ExpectError != "" && apierrors.ReasonForError(err) != s.ExpectError:
-		res.Error = fmt.Sprintf("expected the step to fail with %s, but it failed with: %v", s.ExpectError, err)
-	case s.ExpectError != "":
+		r.Results = append(r.Results, res)
+		return
+	}
+	err := r.do(s)
+	expected := s.ExpectError != "" || s.ExpectErrorMessage != ""
+	want := string(s.ExpectError)
+	if s.ExpectErrorMessage != "" {
+		want = strings.TrimSpace(want + fmt.Sprintf(" %q", s.ExpectErrorMessage))
+	}
+	switch {
+	case !expected && err != nil:
+		res.Error = err.Error()
+	case expected && err == nil:
+		res.Error = fmt.Sprintf("expected the step to fail with %s, but it succeeded", want)
+	case s.ExpectError != "" && apierrors.ReasonForError(err) != s.ExpectError,
+		s.ExpectErrorMessage != "" && !strings.Contains(err.Error(), s.ExpectErrorMessage):
+		res.Error = fmt.Sprintf("expected the step to fail with %s, but it failed with: %v", want, err)
+	case expected:
 		res.Expected = err.Error()
 	}
 	r.Results = append(r.Results, res)
@@ -142,6 +158,19 @@ func (r *Runner) do(s Step) error {
 			return r.cluster.LoseNode(name)
 		}
 		return r.cluster.ReturnNode(name)
+	case AddNode:
+		if s.Node == nil {
+			return fmt.Errorf("add-node: no node given")
+		}
+		return r.cluster.AddNode(*s.Node)
+	case DeleteNode:
+		_, name, err := ParseTarget(s.Target)
+		if err != nil {
+			return err
+		}
+		return r.cluster.DeleteNode(name)
+	case Drain:
+		return r.drain(s)
 	}
 	kind, targets, err := r.targets(s)
 	if err != nil {
@@ -277,6 +306,10 @@ func (r *Runner) apply(s Step, kind apiserver.Kind, name string) error {
 		}
 		_, err = c.Patch(kind, ns, name, types.MergePatchType, patch, "")
 		return err
+	case SetImage:
+		return r.setImage(s, kind, ns, name)
+	case RolloutPause, RolloutResume:
+		return r.pause(s.Action == RolloutPause, kind, ns, name)
 	case Cordon, Uncordon:
 		patch := `{"spec":{"unschedulable":true}}`
 		if s.Action == Uncordon {
@@ -319,4 +352,148 @@ func (r *Runner) scaleWithPreconditions(s Step, kind apiserver.Kind, ns, name st
 	scale.Spec.Replicas = s.Replicas
 	_, err = c.UpdateScale(kind, ns, scale)
 	return err
+}
+
+// resourceName is how kubectl names a kind in messages: deployments.apps.
+func resourceName(kind apiserver.Kind) string {
+	res := strings.ToLower(string(kind)) + "s"
+	if names := resourceNames[kind]; len(names) > 1 {
+		res = names[1]
+	}
+	if g := apiserver.GroupVersionOf(kind).Group; g != "" {
+		res += "." + g
+	}
+	return res
+}
+
+// setImage is kubectl set image: read the object, check that its pod template
+// has the containers named (kubectl's "unable to find container named"), and
+// send a strategic merge patch of their images. The container * is every
+// container, init containers included.
+func (r *Runner) setImage(s Step, kind apiserver.Kind, ns, name string) error {
+	c := r.ctx.Client()
+	obj, err := c.Get(kind, ns, name)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Spec struct {
+			Template *struct {
+				Spec struct {
+					Containers     []struct{ Name string }
+					InitContainers []struct{ Name string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	if doc.Spec.Template == nil {
+		return fmt.Errorf("%s %q has no pod template", resourceName(kind), name)
+	}
+	tmpl := doc.Spec.Template.Spec
+	patchList := func(ctrs []struct{ Name string }, found map[string]bool) []map[string]string {
+		var out []map[string]string
+		for _, ctr := range ctrs {
+			img, ok := s.Images[ctr.Name]
+			if !ok {
+				img, ok = s.Images["*"]
+			}
+			if ok {
+				found[ctr.Name], found["*"] = true, true
+				out = append(out, map[string]string{"name": ctr.Name, "image": img})
+			}
+		}
+		return out
+	}
+	found := map[string]bool{}
+	podSpec := map[string]any{}
+	if l := patchList(tmpl.Containers, found); len(l) > 0 {
+		podSpec["containers"] = l
+	}
+	if l := patchList(tmpl.InitContainers, found); len(l) > 0 {
+		podSpec["initContainers"] = l
+	}
+	for _, ctr := range sortedKeys(s.Images) {
+		if !found[ctr] {
+			return fmt.Errorf("unable to find container named %q in %s %q", ctr, resourceName(kind), name)
+		}
+	}
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"template": map[string]any{"spec": podSpec}}})
+	if err != nil {
+		return err
+	}
+	_, err = c.Patch(kind, ns, name, types.StrategicMergePatchType, patch, "")
+	return err
+}
+
+// pause is kubectl rollout pause (resume): patch spec.paused, refusing a
+// Deployment already paused (not paused) as kubectl does.
+func (r *Runner) pause(pause bool, kind apiserver.Kind, ns, name string) error {
+	c := r.ctx.Client()
+	obj, err := c.Get(kind, ns, name)
+	if err != nil {
+		return err
+	}
+	d, ok := obj.(*appsv1.Deployment)
+	if !ok {
+		return fmt.Errorf("%s %q: rollout pause and resume take a Deployment", resourceName(kind), name)
+	}
+	switch {
+	case pause && d.Spec.Paused:
+		return fmt.Errorf("%s %q is already paused", resourceName(kind), name)
+	case !pause && !d.Spec.Paused:
+		return fmt.Errorf("%s %q is not paused", resourceName(kind), name)
+	}
+	patch := `{"spec":{"paused":true}}`
+	if !pause {
+		patch = `{"spec":{"paused":null}}`
+	}
+	_, err = c.Patch(kind, ns, name, types.StrategicMergePatchType, []byte(patch), "")
+	return err
+}
+
+// drain is kubectl drain --ignore-daemonsets --force, deleting rather than
+// evicting (the API server serves no eviction subresource, and there are no
+// PodDisruptionBudgets): cordon the node, then delete every pod bound to it
+// but those a DaemonSet controls and those already terminating, each with its
+// own grace period (or the step's gracePeriod). Unlike kubectl it does not
+// wait for the pods to be gone.
+func (r *Runner) drain(s Step) error {
+	c := r.ctx.Client()
+	_, node, err := ParseTarget(s.Target)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Patch(apiserver.Nodes, "", node, types.StrategicMergePatchType, []byte(`{"spec":{"unschedulable":true}}`), ""); err != nil {
+		return err
+	}
+	resp := c.Do(&apiserver.Request{Verb: apiserver.List, Kind: apiserver.Pods, FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node)})
+	if resp.Err != nil {
+		return resp.Err
+	}
+	type podRef struct{ ns, name string }
+	var pods []podRef
+	for _, o := range resp.Items {
+		pod, ok := o.(*corev1.Pod)
+		if !ok || pod.Spec.NodeName != node || pod.DeletionTimestamp != nil {
+			continue
+		}
+		if ref := metav1.GetControllerOf(pod); ref != nil && ref.Kind == string(apiserver.DaemonSets) {
+			continue
+		}
+		pods = append(pods, podRef{pod.Namespace, pod.Name})
+	}
+	for _, p := range pods {
+		err := c.Delete(apiserver.Pods, p.ns, p.name, &metav1.DeleteOptions{GracePeriodSeconds: s.GracePeriod})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("drain %s: deleting pod %s/%s: %w", node, p.ns, p.name, err)
+		}
+	}
+	return nil
 }

@@ -1,11 +1,15 @@
 package workloads
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,6 +21,7 @@ import (
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -26,6 +31,7 @@ import (
 //
 //	name: rs-self-heal                 # default: the file name without .yaml
 //	summary: replicas 3, a node lost, back to 3
+//	heavy: false                       # true: compare runs it only when named
 //	cluster:                           # cluster.Config; durations as 30s, 5ms
 //	  nodeCount: 3
 //	manifests:                         # created at time 0, in order
@@ -43,12 +49,38 @@ import (
 //	  - after: rs/frontend ready=10    # instead of (or besides) at
 //	    timeout: 2m
 //	    lose-node: node/node-2
+//	load:                              # CPU use in % of the pods' request, for
+//	  - {at: 0s, target: rs/frontend, cpu: 30}  # the autoscaler models;
+//	  - {at: 2m, cpu: 90}              # no target: every pod
 //	expect:
 //	  convergeWithin: 5m
 //	  stableFor: 30s
 //	faults: []                         # reserved: must be empty
 //
 // Every step has one action; the actions and their options are in stepOptions.
+// Besides create, apply, scale, annotate, label, delete, cordon, uncordon,
+// wait, lose-node and return-node, in kubectl's words:
+//
+//	- set-image: deployment/nginx-deployment   # kubectl set image (also rs, rc,
+//	  image: {nginx: "nginx:1.91"}             # sts, ds; or [nginx=nginx:1.91]; * = every container)
+//	- rollout-undo: deployment/nginx-deployment
+//	  toRevision: 2                            # kubectl rollout undo --to-revision (default: the previous)
+//	- rollout-pause: deployment/nginx-deployment   # and rollout-resume
+//	- rolling-update: rc/frontend-v1           # kubectl rolling-update (client side):
+//	  to: frontend-v2.yaml                     # the new RC, as create takes it, or
+//	  # image: nginx:1.9.1, container: nginx   # a new image
+//	  updatePeriod: 1m                         # defaults 1m, 3s, 5m (updateTimeout is
+//	  pollInterval: 3s                         # kubectl's --timeout: timeout goes with after)
+//	  updateTimeout: 5m
+//	- drain: node/node-2                       # cordon, delete every pod on it but DaemonSets'
+//	  gracePeriod: 0                           # optional; default each pod's own
+//	- add-node: {name: node-4, zone: b, labels: {disk: ssd}}  # or add-node: node-4
+//	- delete-node: node/node-4                 # the machine goes (Node deleted, kubelet stopped)
+//
+// A step may expect to fail: expectError (an API status reason: Conflict) and
+// expectErrorMessage (text of the error: kubectl's own refusals, such as "no
+// rollout history found"). rollout-undo and rolling-update parse, but fail
+// when run until their model and actor land (Step.Unsupported).
 
 // ParseScenario parses a scenario file's contents. file names it in errors and
 // anchors the manifest paths it gives (relative to its directory); read reads
@@ -94,15 +126,40 @@ var knownReasons = map[metav1.StatusReason]bool{
 // The actions a step can name, and the options each takes besides at, after
 // and timeout.
 var (
-	actionNames  = []string{"create", "apply", "scale", "annotate", "label", "delete", "cordon", "uncordon", "wait", "lose-node", "return-node"}
-	stepCommon   = []string{"at", "after", "timeout", "expectError"}
-	stepOptions  = map[Action][]string{Scale: {"replicas", "currentReplicas", "resourceVersion", "selector", "limit"}, Annotate: {"set", "selector", "limit"}, Label: {"set", "selector", "limit"}, DeleteObj: {"cascade", "gracePeriod", "selector", "limit"}}
-	reservedActs = []string{"set-image", "rollout-undo", "rollout-pause", "rollout-resume", "rolling-update", "drain"}
-	topKeys      = []string{"name", "summary", "cluster", "manifests", "steps", "expect", "faults"}
-	expectKeys   = []string{"convergeWithin", "stableFor"}
-	sourceKeys   = []string{"path", "inline"}
+	actionNames = []string{"create", "apply", "scale", "annotate", "label", "delete", "cordon", "uncordon", "wait", "lose-node", "return-node",
+		"set-image", "rollout-undo", "rollout-pause", "rollout-resume", "rolling-update", "drain", "add-node", "delete-node"}
+	stepCommon  = []string{"at", "after", "timeout", "expectError", "expectErrorMessage"}
+	stepOptions = map[Action][]string{
+		Scale:         {"replicas", "currentReplicas", "resourceVersion", "selector", "limit"},
+		Annotate:      {"set", "selector", "limit"},
+		Label:         {"set", "selector", "limit"},
+		DeleteObj:     {"cascade", "gracePeriod", "selector", "limit"},
+		SetImage:      {"image", "selector", "limit"},
+		RolloutUndo:   {"toRevision"},
+		RollingUpdate: {"to", "image", "container", "updatePeriod", "pollInterval", "updateTimeout"},
+		Drain:         {"gracePeriod"},
+	}
+	topKeys    = []string{"name", "summary", "heavy", "cluster", "manifests", "steps", "load", "expect", "faults"}
+	expectKeys = []string{"convergeWithin", "stableFor"}
+	sourceKeys = []string{"path", "inline"}
+	loadKeys   = []string{"at", "target", "cpu"}
 	// scalable kinds have the scale subresource.
 	scalable = map[apiserver.Kind]bool{apiserver.ReplicaSets: true, apiserver.ReplicationControllers: true, apiserver.Deployments: true, apiserver.StatefulSets: true}
+	// The kinds each object action takes (any kind when not listed), and how
+	// to say so.
+	actionKinds = map[Action]struct {
+		kinds []apiserver.Kind
+		say   string
+	}{
+		SetImage:      {[]apiserver.Kind{apiserver.Deployments, apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.StatefulSets, apiserver.DaemonSets}, "set-image sets the pod template of a Deployment, ReplicaSet, ReplicationController, StatefulSet or DaemonSet"},
+		RolloutUndo:   {[]apiserver.Kind{apiserver.Deployments, apiserver.DaemonSets, apiserver.StatefulSets}, "rollout-undo rolls back a Deployment, DaemonSet or StatefulSet"},
+		RolloutPause:  {[]apiserver.Kind{apiserver.Deployments}, "rollout-pause pauses a Deployment"},
+		RolloutResume: {[]apiserver.Kind{apiserver.Deployments}, "rollout-resume resumes a Deployment"},
+		RollingUpdate: {[]apiserver.Kind{apiserver.ReplicationControllers}, "rolling-update replaces a ReplicationController (deployments roll with set-image)"},
+	}
+	// podKinds are the kinds a load target may name: they have pods.
+	podKinds = map[apiserver.Kind]bool{apiserver.Pods: true, apiserver.ReplicaSets: true, apiserver.ReplicationControllers: true,
+		apiserver.Deployments: true, apiserver.StatefulSets: true, apiserver.DaemonSets: true}
 )
 
 type parser struct {
@@ -204,6 +261,9 @@ func (p *parser) parse(data []byte) *Scenario {
 	if e, ok := top["summary"]; ok {
 		sc.Summary, _ = p.str(e.val, "summary")
 	}
+	if e, ok := top["heavy"]; ok {
+		sc.Heavy, _ = p.boolNode(e.val, "heavy")
+	}
 
 	clusterOK := true
 	if e, ok := top["cluster"]; ok {
@@ -244,6 +304,10 @@ func (p *parser) parse(data []byte) *Scenario {
 				}
 			}
 		}
+	}
+
+	if e, ok := top["load"]; ok {
+		sc.Load = p.load(e.val)
 	}
 
 	if e, ok := top["expect"]; ok {
@@ -384,13 +448,9 @@ func (p *parser) step(i int, n *yaml.Node, clusterOK bool) (Step, bool) {
 			p.fail(e.key, path, "a key must be a string")
 			continue
 		}
-		if !contains(allKeys, e.key.Value) && !contains(reservedActs, e.key.Value) {
+		if !contains(allKeys, e.key.Value) {
 			p.unknownField(e.key, path, e.key.Value, allKeys)
 			continue
-		}
-		if contains(reservedActs, e.key.Value) {
-			p.fail(e.key, path+"."+e.key.Value, fmt.Sprintf("not implemented yet: %s is a reserved action the runner cannot do yet", e.key.Value))
-			return Step{}, false
 		}
 		if contains(actionNames, e.key.Value) {
 			acts = append(acts, e)
@@ -461,7 +521,11 @@ func (p *parser) step(i int, n *yaml.Node, clusterOK bool) (Step, bool) {
 	}
 	if e, ok := opts["timeout"]; ok {
 		if _, hasAfter := opts["after"]; !hasAfter && st.Action != Wait {
-			p.fail(e.key, path+".timeout", "Forbidden: timeout goes with after (or wait): a step at a time does not wait")
+			detail := "Forbidden: timeout goes with after (or wait): a step at a time does not wait"
+			if st.Action == RollingUpdate {
+				detail += "; kubectl rolling-update's --timeout is updateTimeout"
+			}
+			p.fail(e.key, path+".timeout", detail)
 		} else if d, ok := p.positiveDuration(e.val, path+".timeout"); ok {
 			st.Timeout = d
 		}
@@ -473,6 +537,14 @@ func (p *parser) step(i int, n *yaml.Node, clusterOK bool) (Step, bool) {
 			} else {
 				st.ExpectError = metav1.StatusReason(v)
 			}
+		}
+	}
+	if e, ok := opts["expectErrorMessage"]; ok {
+		if v, ok := p.str(e.val, path+".expectErrorMessage"); ok {
+			if strings.TrimSpace(v) == "" {
+				p.fail(e.val, path+".expectErrorMessage", "Required value: text the error must contain, e.g. no rollout history found")
+			}
+			st.ExpectErrorMessage = v
 		}
 	}
 	if _, ok := opts["at"]; !ok && st.After == nil {
@@ -497,22 +569,28 @@ func (p *parser) step(i int, n *yaml.Node, clusterOK bool) (Step, bool) {
 			p.fail(act.val, field, "Required value: no objects")
 		}
 	case Wait:
-	case LoseNode, ReturnNode, Cordon, Uncordon:
+	case LoseNode, ReturnNode, Cordon, Uncordon, Drain, DeleteNode:
 		if s, ok := p.str(act.val, field); ok {
-			name := s
-			if kind, n, err := ParseTarget(s); err == nil && strings.Contains(s, "/") {
-				if kind != apiserver.Nodes || n == "" {
-					p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: expected a node: node/<name>", s))
-					break
-				}
-				name = n
+			name, ok := p.nodeName(act.val, field, s)
+			if !ok {
+				break
 			}
 			if clusterOK && !p.nodes[name] {
 				p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: no such node in the cluster (nodes: %s)", s, listSome(p.nodeNames, 10)))
 				break
 			}
 			st.Target = "node/" + name
+			if st.Action == DeleteNode && clusterOK {
+				p.removeNode(name)
+			}
 		}
+		if e, ok := opts["gracePeriod"]; ok {
+			if v, ok := p.intNode(e.val, path+".gracePeriod", 0, 1<<62); ok {
+				st.GracePeriod = &v
+			}
+		}
+	case AddNode:
+		p.addNode(&st, act.val, field, clusterOK)
 	default:
 		p.objectStep(&st, act, opts, path)
 	}
@@ -526,6 +604,10 @@ func (p *parser) objectStep(st *Step, act kv, opts map[string]kv, path string) {
 	if !ok {
 		return
 	}
+	if t := strings.TrimSpace(target); strings.ContainsAny(t, " \t") {
+		p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: one object (kind/name): give the rest as the step's options%s", target, optionList(st.Action)))
+		return
+	}
 	kind, name, err := ParseTarget(target)
 	if err != nil {
 		p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: %v", target, err))
@@ -535,8 +617,14 @@ func (p *parser) objectStep(st *Step, act kv, opts map[string]kv, path string) {
 	if st.Action == Scale && !scalable[kind] {
 		p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: a %s has no scale subresource (scale a ReplicaSet, ReplicationController, Deployment or StatefulSet)", target, kind))
 	}
+	if ak, ok := actionKinds[st.Action]; ok && !slices.Contains(ak.kinds, kind) {
+		p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: not a %s: %s", target, kindList(ak.kinds), ak.say))
+	}
 	se, hasSel := opts["selector"]
+	takesSelector := contains(stepOptions[st.Action], "selector")
 	switch {
+	case !takesSelector && name == "":
+		p.fail(act.val, field, fmt.Sprintf("Invalid value: %q: no name: %s names one object (%s/NAME)", target, st.Action, strings.TrimSuffix(target, "/")))
 	case hasSel && name != "":
 		p.fail(se.key, path+".selector", fmt.Sprintf("Forbidden: a selector with a name (%s): give one or the other", target))
 	case hasSel:
@@ -602,7 +690,307 @@ func (p *parser) objectStep(st *Step, act kv, opts map[string]kv, path string) {
 				st.GracePeriod = &v
 			}
 		}
+	case SetImage:
+		e, ok := opts["image"]
+		if !ok {
+			p.fail(act.key, path+".image", "Required value: the images to set, by container: image: {nginx: nginx:1.91} (* for every container)")
+			return
+		}
+		st.Images = p.images(e.val, path+".image")
+	case RolloutUndo:
+		if e, ok := opts["toRevision"]; ok {
+			if v, ok := p.intNode(e.val, path+".toRevision", 0, 1<<62); ok {
+				st.ToRevision = v
+			}
+		}
+	case RollingUpdate:
+		p.rollingUpdate(st, act, opts, path, name)
 	}
+}
+
+// rollingUpdate reads the options of rolling-update: the new
+// ReplicationController (to) or the new image, and kubectl's timing flags.
+func (p *parser) rollingUpdate(st *Step, act kv, opts map[string]kv, path, oldName string) {
+	before := len(p.errs.list)
+	to, hasTo := opts["to"]
+	img, hasImage := opts["image"]
+	ctr, hasContainer := opts["container"]
+	switch {
+	case hasTo && hasImage:
+		p.fail(img.key, path+".image", "Forbidden: to and image in one step: give the new ReplicationController (to:) or the new image (image:)")
+	case !hasTo && !hasImage:
+		p.fail(act.key, path+".to", "Required value: the new ReplicationController (to: a file, inline manifest or object, as create takes) or the new image (image: nginx:1.9.1)")
+	case hasTo:
+		if hasContainer {
+			p.fail(ctr.key, path+".container", "Forbidden: container goes with image")
+		}
+		docs := p.sources(to.val, path+".to")
+		dryRunCreate(&p.errs, docs)
+		objs := objectsOf(docs)
+		switch {
+		case len(p.errs.list) > before:
+		case len(objs) != 1:
+			p.fail(to.val, path+".to", fmt.Sprintf("Invalid value: %d objects: the new ReplicationController, one object", len(objs)))
+		case apiserver.KindOf(objs[0]) != apiserver.ReplicationControllers:
+			p.fail(to.val, path+".to", fmt.Sprintf("Invalid value: a %s: the new ReplicationController", apiserver.KindOf(objs[0])))
+		case objs[0].GetName() == "":
+			p.fail(to.val, path+".to", "Required value: the new ReplicationController needs a name (metadata.name)")
+		case objs[0].GetName() == oldName:
+			p.fail(to.val, path+".to", fmt.Sprintf("Invalid value: %q: the new ReplicationController needs a name other than the old one's", oldName))
+		default:
+			st.Objects = objs
+		}
+	case hasImage:
+		if v, ok := p.str(img.val, path+".image"); ok {
+			if strings.ContainsAny(v, "= \t") || v == "" {
+				p.fail(img.val, path+".image", fmt.Sprintf("Invalid value: %q: one image (kubectl rolling-update --image), e.g. nginx:1.9.1; the container goes in container:", v))
+			}
+			st.Image = v
+		}
+		if hasContainer {
+			if v, ok := p.str(ctr.val, path+".container"); ok {
+				for _, msg := range validation.IsDNS1123Label(v) {
+					p.fail(ctr.val, path+".container", fmt.Sprintf("Invalid value: %q: %s", v, msg))
+				}
+				st.Container = v
+			}
+		}
+	}
+	st.UpdatePeriod, st.PollInterval, st.UpdateTimeout = DefaultUpdatePeriod, DefaultPollInterval, DefaultUpdateTimeout
+	for _, d := range []struct {
+		key string
+		to  *time.Duration
+	}{{"updatePeriod", &st.UpdatePeriod}, {"pollInterval", &st.PollInterval}, {"updateTimeout", &st.UpdateTimeout}} {
+		if e, ok := opts[d.key]; ok {
+			if v, ok := p.positiveDuration(e.val, path+"."+d.key); ok {
+				*d.to = v
+			}
+		}
+	}
+}
+
+// images reads set-image's container=image pairs: a mapping {container:
+// image}, a list of kubectl arguments [container=image], or those arguments
+// in one string. The container * is every container.
+func (p *parser) images(n *yaml.Node, path string) map[string]string {
+	n = content(n)
+	before := len(p.errs.list)
+	out := map[string]string{}
+	put := func(node *yaml.Node, k, v string) {
+		field := path + "[" + k + "]"
+		if _, dup := out[k]; dup {
+			p.fail(node, field, fmt.Sprintf("Duplicate value: %q", k))
+			return
+		}
+		if k != "*" {
+			for _, msg := range validation.IsDNS1123Label(k) {
+				p.fail(node, field, fmt.Sprintf("Invalid value: %q: a container name: %s", k, msg))
+			}
+		}
+		if v == "" || strings.ContainsAny(v, " \t=") {
+			p.fail(node, field, fmt.Sprintf("Invalid value: %q: an image, e.g. nginx:1.9.1", v))
+		}
+		out[k] = v
+	}
+	arg := func(node *yaml.Node, a string) {
+		if k, v, ok := strings.Cut(a, "="); ok && k != "" {
+			put(node, k, v)
+		} else {
+			p.fail(node, path, fmt.Sprintf("Invalid value: %q: expected container=image (as kubectl set image), or {container: image}", a))
+		}
+	}
+	switch {
+	case n == nil || isNull(n):
+	case n.Kind == yaml.MappingNode:
+		es, dups := entries(n)
+		p.reportDups(dups, path)
+		for _, e := range es {
+			v := content(e.val)
+			if v == nil || isNull(v) || v.Kind != yaml.ScalarNode {
+				p.fail(e.key, path+"["+e.key.Value+"]", "Required value: an image, e.g. nginx:1.9.1")
+				continue
+			}
+			put(e.key, e.key.Value, v.Value)
+		}
+	case n.Kind == yaml.SequenceNode:
+		for _, el := range n.Content {
+			if el = content(el); el == nil || el.Kind != yaml.ScalarNode {
+				p.fail(el, path, "Invalid value: expected container=image")
+				continue
+			}
+			arg(el, el.Value)
+		}
+	case n.Kind == yaml.ScalarNode:
+		for _, a := range strings.Fields(n.Value) {
+			arg(n, a)
+		}
+	default:
+		p.fail(n, path, "Invalid value: expected {container: image}, or a list of container=image")
+	}
+	if len(out) == 0 {
+		if len(p.errs.list) == before {
+			p.fail(n, path, "Required value: no images: {container: image}")
+		}
+		return nil
+	}
+	return out
+}
+
+// nodeName reads a node named "node-2" or "node/node-2".
+func (p *parser) nodeName(n *yaml.Node, field, s string) (string, bool) {
+	if kind, name, err := ParseTarget(s); err == nil && strings.Contains(s, "/") {
+		if kind != apiserver.Nodes || name == "" {
+			p.fail(n, field, fmt.Sprintf("Invalid value: %q: expected a node: node/<name>", s))
+			return "", false
+		}
+		return name, true
+	}
+	return s, true
+}
+
+func (p *parser) removeNode(name string) {
+	delete(p.nodes, name)
+	p.nodeNames = slices.DeleteFunc(p.nodeNames, func(n string) bool { return n == name })
+}
+
+// addNode reads the node add-node adds: a name (node-4, node/node-4) or a
+// node as the cluster's nodes are written ({name, labels, zone, capacity,
+// unschedulable, taints}).
+func (p *parser) addNode(st *Step, n *yaml.Node, fp string, clusterOK bool) {
+	v := content(n)
+	var spec cluster.NodeSpec
+	before := len(p.errs.list)
+	switch {
+	case v == nil || isNull(v):
+		p.fail(v, fp, "Required value: the node: add-node: node-4, or {name: node-4, labels: {…}, zone: …}")
+		return
+	case v.Kind == yaml.ScalarNode:
+		name, ok := p.nodeName(v, fp, v.Value)
+		if !ok {
+			return
+		}
+		spec.Name = name
+	case v.Kind == yaml.MappingNode:
+		jv := p.jsonValue(v, reflect.TypeOf(cluster.NodeSpec{}), fp, 0)
+		if len(p.errs.list) > before {
+			return
+		}
+		data, err := json.Marshal(jv)
+		if err == nil {
+			err = json.Unmarshal(data, &spec)
+		}
+		if err != nil {
+			p.fail(v, fp, err.Error())
+			return
+		}
+	default:
+		p.fail(v, fp, "Invalid value: expected a node name or {name, labels, zone, capacity, unschedulable, taints}")
+		return
+	}
+	cfg := cluster.Config{Nodes: []cluster.NodeSpec{spec}}
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		var agg utilerrors.Aggregate
+		if !errors.As(err, &agg) {
+			p.fail(v, fp, err.Error())
+			return
+		}
+		for _, e := range agg.Errors() {
+			var fe *field.Error
+			if !errors.As(e, &fe) {
+				p.fail(v, fp, e.Error())
+				continue
+			}
+			sub := strings.TrimPrefix(strings.TrimPrefix(fe.Field, "nodes[0]"), ".")
+			line := v.Line
+			if v.Kind == yaml.MappingNode && sub != "" {
+				line = lineOf(v, sub)
+			}
+			p.errs.add(&Error{File: p.file, Line: line, Field: joinPath(fp, sub), Detail: fe.ErrorBody()})
+		}
+		return
+	}
+	if clusterOK && p.nodes[spec.Name] {
+		p.fail(v, fp, fmt.Sprintf("Duplicate value: %q: the cluster has that node already", spec.Name))
+		return
+	}
+	st.Node, st.Target = &spec, "node/"+spec.Name
+	if clusterOK {
+		p.nodes[spec.Name] = true
+		p.nodeNames = append(p.nodeNames, spec.Name)
+	}
+}
+
+// load reads the CPU load schedule: a list of {at, target, cpu}.
+func (p *parser) load(n *yaml.Node) []LoadPoint {
+	v := content(n)
+	switch {
+	case v == nil || isNull(v):
+		return nil
+	case v.Kind != yaml.SequenceNode:
+		p.fail(v, "load", "Invalid value: expected a list of {at: 2m, target: rs/frontend, cpu: 90} (cpu in percent of the pods' CPU request)")
+		return nil
+	}
+	var out []LoadPoint
+	var last time.Duration
+	for i, el := range v.Content {
+		path := fmt.Sprintf("load[%d]", i)
+		el = content(el)
+		if el == nil || el.Kind != yaml.MappingNode {
+			p.fail(el, path, "Invalid value: expected {at: 2m, target: rs/frontend, cpu: 90}")
+			continue
+		}
+		before := len(p.errs.list)
+		f := p.fields(el, path, loadKeys)
+		var lp LoadPoint
+		if e, ok := f["at"]; !ok {
+			p.fail(el, path+".at", "Required value: when the load starts (at: 0s)")
+		} else if d, ok := p.durationNode(content(e.val), path+".at"); ok {
+			switch {
+			case d < 0:
+				p.fail(e.val, path+".at", fmt.Sprintf("Invalid value: %q: must be 0s or later", content(e.val).Value))
+			case d < last:
+				p.fail(e.val, path+".at", fmt.Sprintf("Invalid value: %q: earlier than the point before it (%v): write the load in time order", content(e.val).Value, last))
+			default:
+				lp.At, last = d, d
+			}
+		}
+		if e, ok := f["target"]; ok {
+			if s, ok := p.str(e.val, path+".target"); ok {
+				kind, name, err := ParseTarget(s)
+				switch {
+				case err != nil:
+					p.fail(e.val, path+".target", fmt.Sprintf("Invalid value: %q: %v", s, err))
+				case !podKinds[kind]:
+					p.fail(e.val, path+".target", fmt.Sprintf("Invalid value: %q: a %s has no pods (the load goes on the pods of a Deployment, ReplicaSet, ReplicationController, StatefulSet or DaemonSet, or a pod)", s, kind))
+				case name == "":
+					p.fail(e.val, path+".target", fmt.Sprintf("Invalid value: %q: no name: name one object (%s/NAME); leave target out for every pod", s, strings.TrimSuffix(s, "/")))
+				}
+				lp.Target = s
+			}
+		}
+		if e, ok := f["cpu"]; !ok {
+			p.fail(el, path+".cpu", "Required value: the CPU use in percent of the pods' request (cpu: 90)")
+		} else if c, ok := p.intNode(e.val, path+".cpu", 0, 100_000); ok {
+			lp.CPU = int32(c)
+		}
+		if len(p.errs.list) == before {
+			out = append(out, lp)
+		}
+	}
+	return out
+}
+
+// kindList is "a Deployment, DaemonSet or StatefulSet".
+func kindList(kinds []apiserver.Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // setArgs reads what annotate and label set and remove: a mapping
@@ -721,6 +1109,20 @@ func (p *parser) durationNode(n *yaml.Node, path string) (time.Duration, bool) {
 		return 0, false
 	}
 	return d, true
+}
+
+// boolNode reads true or false.
+func (p *parser) boolNode(n *yaml.Node, path string) (bool, bool) {
+	n = content(n)
+	if n == nil || isNull(n) || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		v := ""
+		if n != nil {
+			v = n.Value
+		}
+		p.fail(n, path, fmt.Sprintf("Invalid value: %q: expected true or false", v))
+		return false, false
+	}
+	return strings.EqualFold(n.Value, "true"), true
 }
 
 func (p *parser) positiveDuration(n *yaml.Node, path string) (time.Duration, bool) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
@@ -100,6 +101,57 @@ func TestParseScenarioFacts(t *testing.T) {
 			assert.Equal(t, Step{At: 20 * time.Second, Action: Scale, Target: "rs/web", Replicas: 6, Timeout: DefaultTimeout}, sc.Steps[1])
 			assert.Equal(t, "json-pod", sc.Objects[0].GetName())
 		}},
+		{"rollout-and-node-actions.yaml", func(t *testing.T, sc *Scenario) {
+			assert.True(t, sc.Heavy)
+			assert.Equal(t, []LoadPoint{{At: 0, Target: "rs/frontend", CPU: 30}, {At: 2 * time.Minute, Target: "deploy/nginx-deployment", CPU: 150},
+				{At: 5 * time.Minute, CPU: 20}}, sc.Load)
+			require.Len(t, sc.Steps, 17)
+			st := sc.Steps
+			assert.Equal(t, SetImage, st[0].Action)
+			assert.Equal(t, map[string]string{"nginx": "nginx:1.91"}, st[0].Images)
+			assert.Equal(t, map[string]string{"php-redis": "gb-frontend:v6"}, st[1].Images, "kubectl's container=image")
+			assert.Equal(t, map[string]string{"*": "gb-frontend:v7"}, st[2].Images)
+			assert.Equal(t, "tier=frontend", st[2].Selector)
+			assert.Equal(t, int64(0), st[3].ToRevision, "the previous revision")
+			assert.Equal(t, int64(2), st[4].ToRevision)
+			assert.Equal(t, "unable to find specified revision", st[4].ExpectErrorMessage)
+			assert.Equal(t, RolloutPause, st[5].Action)
+			assert.Equal(t, RolloutResume, st[6].Action)
+
+			ru := st[8]
+			assert.Equal(t, RollingUpdate, ru.Action)
+			require.Len(t, ru.Objects, 1)
+			assert.Equal(t, "frontend-v2", ru.Objects[0].GetName())
+			assert.Equal(t, apiserver.ReplicationControllers, apiserver.KindOf(ru.Objects[0]))
+			assert.Equal(t, 2*time.Minute, ru.Timeout, "timeout is after's")
+			assert.Equal(t, []time.Duration{10 * time.Second, DefaultPollInterval, DefaultUpdateTimeout}, []time.Duration{ru.UpdatePeriod, ru.PollInterval, ru.UpdateTimeout})
+			ru = st[9]
+			assert.Equal(t, "gb-frontend:v6", ru.Image)
+			assert.Equal(t, "php-redis", ru.Container)
+			assert.Empty(t, ru.Objects)
+			assert.Equal(t, []time.Duration{DefaultUpdatePeriod, time.Second, 10 * time.Minute}, []time.Duration{ru.UpdatePeriod, ru.PollInterval, ru.UpdateTimeout})
+
+			require.NotNil(t, st[10].Node)
+			assert.Equal(t, cluster.NodeSpec{Name: "node-4"}, *st[10].Node)
+			assert.Equal(t, "node/node-4", st[10].Target)
+			n5 := st[11].Node
+			require.NotNil(t, n5)
+			assert.Equal(t, "us-east1-b", n5.Zone)
+			assert.Equal(t, map[string]string{"disktype": "ssd"}, n5.Labels)
+			assert.Equal(t, int64(20), n5.Capacity.Pods.Value())
+			assert.Equal(t, "node/node-4", st[12].Target)
+			assert.Nil(t, st[12].GracePeriod)
+			assert.Equal(t, int64(0), *st[13].GracePeriod)
+			assert.Equal(t, DeleteNode, st[16].Action)
+
+			step, err := sc.Unsupported()
+			require.Error(t, err)
+			assert.Same(t, &sc.Steps[3], step)
+			assert.EqualError(t, err, "rollout undo needs the Deployment controller model, not yet in ctrlsim")
+			assert.EqualError(t, st[8].Unsupported(), "rolling-update needs the client-side rolling-update actor of kubectl, not yet in ctrlsim")
+			assert.NoError(t, st[0].Unsupported())
+			assert.Len(t, sc.AllObjects(), len(sc.Objects)+1, "with rolling-update's new ReplicationController")
+		}},
 		{"minimal.yaml", func(t *testing.T, sc *Scenario) {
 			assert.Equal(t, "minimal", sc.Name)
 			assert.Len(t, sc.Objects, 6)
@@ -144,7 +196,25 @@ func TestBadScenarioMessages(t *testing.T) {
 			`unknown-keys.yaml:4: step: unknown field "step" (did you mean steps?)`,
 			`unknown-keys.yaml:8: steps[0].replica: unknown field "replica" (did you mean replicas?)`,
 			`unknown-keys.yaml:11: expect.stable: unknown field "stable"`}},
-		{"reserved-actions.yaml", []string{`:9: steps[1].set-image: not implemented yet`, `:11: steps[2].rollout-undo: not implemented yet`, `:13: steps[3].drain: not implemented yet`}},
+		{"rollout-and-node-actions.yaml", []string{
+			`:7: steps[0].set-image: Invalid value: "deploy/nginx-deployment nginx=nginx:1.91": one object (kind/name): give the rest as the step's options (its options: image, selector, limit)`,
+			`:9: steps[1].image: Required value`,
+			`steps[2].set-image: Invalid value: "pod/web-pod": not a Deployment, ReplicaSet, ReplicationController, StatefulSet or DaemonSet`,
+			`steps[3].rollout-undo: Invalid value: "rs/frontend": not a Deployment, DaemonSet or StatefulSet`,
+			`steps[4].rollout-pause: Invalid value: "deployments": no name`,
+			`steps[5].to: Required value: the new ReplicationController`,
+			`steps[6].image: Forbidden: to and image in one step`,
+			`steps[7].timeout: Forbidden: timeout goes with after (or wait): a step at a time does not wait; kubectl rolling-update's --timeout is updateTimeout`,
+			`steps[8].to: Invalid value: a ReplicaSet: the new ReplicationController`,
+			`steps[9].drain: Invalid value: "node-9": no such node in the cluster`,
+			`steps[10].add-node: Duplicate value: "node-1"`,
+			`steps[11].add-node.colour: unknown field "colour"`,
+			`:41: steps[12].add-node.zone: Invalid value: "not a zone"`,
+			`steps[15].cordon: Invalid value: "node-2": no such node in the cluster (nodes: node-1, node-3)`, // deleted by the step before
+			`steps[16].selector: Forbidden: not an option of drain`}},
+		{"heavy-load.yaml", []string{`:2: heavy: Invalid value: "yes please": expected true or false`,
+			`:6: load[1].at: Invalid value: "30s": earlier than the point before it (1m0s)`, `load[1].target: Invalid value: "svc/frontend": a Service has no pods`,
+			`load[2].when: unknown field "when" (known: at, target, cpu)`, `:8: load[3].cpu: Required value`}},
 		{"one-action.yaml", []string{`steps[0]: Forbidden: scale and delete: one action per step`, `steps[1]: Required value: no action`,
 			`steps[2].cascade: Forbidden: not an option of scale (its options: replicas, currentReplicas, resourceVersion, selector, limit)`}},
 		{"durations.yaml", []string{`steps[0].at: Invalid value: "30": a duration needs a unit, e.g. 30s`,
@@ -330,6 +400,14 @@ func TestStepString(t *testing.T) {
 		{Step{After: cond, Timeout: 2 * time.Minute, Action: LoseNode, Target: "node/node-2"}, "after rs/frontend ready=3 (timeout 2m0s) lose-node node/node-2"},
 		{Step{At: time.Minute, After: cond, Timeout: time.Minute, Action: Wait}, "1m0s, after rs/frontend ready=3 (timeout 1m0s) wait"},
 		{Step{After: cond, Action: Wait}, "after rs/frontend ready=3 (timeout 5m0s) wait"}, // a Go-coded step without a timeout
+		{Step{Action: SetImage, Target: "deploy/web", Images: map[string]string{"sidecar": "b:2", "nginx": "nginx:1.91"}}, "0s set-image deploy/web nginx=nginx:1.91 sidecar=b:2"},
+		{Step{Action: RolloutUndo, Target: "deploy/web", ToRevision: 2}, "0s rollout-undo deploy/web --to-revision=2"},
+		{Step{Action: RolloutPause, Target: "deploy/web"}, "0s rollout-pause deploy/web"},
+		{Step{Action: RollingUpdate, Target: "rc/a", Image: "nginx:2", UpdatePeriod: time.Minute, PollInterval: 3 * time.Second, UpdateTimeout: 5 * time.Minute},
+			"0s rolling-update rc/a --image=nginx:2 --update-period=1m0s --poll-interval=3s --timeout=5m0s"},
+		{Step{Action: Drain, Target: "node/node-2", GracePeriod: &grace}, "0s drain node/node-2 --grace-period=0"},
+		{Step{Action: AddNode, Target: "node/n", Node: &cluster.NodeSpec{Name: "n", Zone: "z", Labels: map[string]string{"b": "2", "a": "1"}}}, "0s add-node node/n --zone=z --labels=a=1,b=2"},
+		{Step{Action: DeleteNode, Target: "node/n"}, "0s delete-node node/n"},
 	} {
 		assert.Equal(t, tc.want, tc.step.String())
 	}

@@ -25,6 +25,24 @@ type Scenario struct {
 	Objects []apiserver.Object
 	Steps   []Step
 	Expect  Expect
+	// Heavy scenarios take long to run (tens of seconds): ctrlsim compare
+	// leaves them out unless they are named.
+	Heavy bool
+	// Load is the CPU load on the pods over time, for the autoscaler models
+	// (the metrics they read); in the order written, at never decreasing.
+	Load []LoadPoint
+}
+
+// LoadPoint sets the CPU load of some pods from a virtual time on, until the
+// next point for the same target.
+type LoadPoint struct {
+	At time.Duration
+	// Target names the object whose pods carry the load, the kubectl way
+	// (rs/frontend); "" is every pod.
+	Target string
+	// CPU is the pods' CPU use in percent of their CPU request (0 or more;
+	// over 100 when they use more than they request).
+	CPU int32
 }
 
 // Expect is what the run checks after the last step.
@@ -52,6 +70,22 @@ const (
 	Wait       Action = "wait"        // kubectl wait: only the step's After condition
 	LoseNode   Action = "lose-node"   // the node's kubelet and heartbeats stop
 	ReturnNode Action = "return-node" // the lost node comes back
+
+	SetImage      Action = "set-image"      // kubectl set image: the pod template's container images
+	RolloutUndo   Action = "rollout-undo"   // kubectl rollout undo [--to-revision]
+	RolloutPause  Action = "rollout-pause"  // kubectl rollout pause (spec.paused)
+	RolloutResume Action = "rollout-resume" // kubectl rollout resume
+	RollingUpdate Action = "rolling-update" // kubectl rolling-update of a ReplicationController (client side)
+	Drain         Action = "drain"          // kubectl drain --ignore-daemonsets --force: cordon, then delete the node's pods
+	AddNode       Action = "add-node"       // a new machine joins: its kubelet registers the Node
+	DeleteNode    Action = "delete-node"    // the machine goes: Node deleted, kubelet stopped for good
+)
+
+// Defaults of kubectl rolling-update.
+const (
+	DefaultUpdatePeriod  = time.Minute
+	DefaultPollInterval  = 3 * time.Second
+	DefaultUpdateTimeout = 5 * time.Minute
 )
 
 // DefaultTimeout is how long a step waits for its After condition unless it
@@ -92,7 +126,27 @@ type Step struct {
 	// ExpectError is the API status reason the step must fail with (a stale
 	// resourceVersion is refused with Conflict); empty: it must succeed.
 	ExpectError metav1.StatusReason
-	Objects     []apiserver.Object
+	// ExpectErrorMessage is text the step's error must contain: for refusals
+	// of kubectl itself, which carry no API status reason ("no rollout
+	// history found"). With ExpectError, both must hold.
+	ExpectErrorMessage string
+	// Objects: create and apply create them; rolling-update's new
+	// ReplicationController is Objects[0].
+	Objects []apiserver.Object
+	// Images: set-image's container=image pairs ("*" is every container).
+	Images map[string]string
+	// ToRevision: rollout-undo --to-revision (0: the previous revision).
+	ToRevision int64
+	// Rolling-update by image (instead of a new ReplicationController):
+	// --image, and --container when the pods have more than one.
+	Image     string
+	Container string
+	// Rolling-update's --update-period, --poll-interval and --timeout.
+	UpdatePeriod  time.Duration
+	PollInterval  time.Duration
+	UpdateTimeout time.Duration
+	// Node is the node add-node adds (Target is node/<its name>).
+	Node *cluster.NodeSpec
 }
 
 func (s Step) String() string {
@@ -134,6 +188,45 @@ func (s Step) String() string {
 		if s.GracePeriod != nil {
 			fmt.Fprintf(&b, " --grace-period=%d", *s.GracePeriod)
 		}
+	case SetImage:
+		for _, k := range sortedKeys(s.Images) {
+			fmt.Fprintf(&b, " %s=%s", k, s.Images[k])
+		}
+	case RolloutUndo:
+		if s.ToRevision != 0 {
+			fmt.Fprintf(&b, " --to-revision=%d", s.ToRevision)
+		}
+	case RollingUpdate:
+		for _, o := range s.Objects {
+			fmt.Fprintf(&b, " -f %s/%s", apiserver.KindOf(o), o.GetName())
+		}
+		if s.Image != "" {
+			b.WriteString(" --image=" + s.Image)
+		}
+		if s.Container != "" {
+			b.WriteString(" --container=" + s.Container)
+		}
+		fmt.Fprintf(&b, " --update-period=%v --poll-interval=%v --timeout=%v", s.UpdatePeriod, s.PollInterval, s.UpdateTimeout)
+	case Drain:
+		if s.GracePeriod != nil {
+			fmt.Fprintf(&b, " --grace-period=%d", *s.GracePeriod)
+		}
+	case AddNode:
+		if n := s.Node; n != nil {
+			if n.Zone != "" {
+				b.WriteString(" --zone=" + n.Zone)
+			}
+			if len(n.Labels) > 0 {
+				var kvs []string
+				for _, k := range sortedKeys(n.Labels) {
+					kvs = append(kvs, k+"="+n.Labels[k])
+				}
+				b.WriteString(" --labels=" + strings.Join(kvs, ","))
+			}
+			if n.Unschedulable {
+				b.WriteString(" --unschedulable")
+			}
+		}
 	case Create, Apply:
 		for _, o := range s.Objects {
 			name := o.GetName()
@@ -154,6 +247,45 @@ func (sc *Scenario) Defaults() {
 	if sc.Expect.StableFor == 0 {
 		sc.Expect.StableFor = 30 * time.Second
 	}
+}
+
+// Unsupported says why the step cannot run in ctrlsim yet (nil when it can):
+// its action needs a controller model or a client-side actor that has not
+// landed. Such a step fails when it runs, with this error, and the run's steps
+// check reports it.
+func (s Step) Unsupported() error {
+	switch s.Action {
+	case RolloutUndo:
+		kind, _, err := ParseTarget(s.Target)
+		if err != nil || kind == "" {
+			kind = apiserver.Deployments
+		}
+		return fmt.Errorf("rollout undo needs the %s controller model, not yet in ctrlsim", kind)
+	case RollingUpdate:
+		return fmt.Errorf("rolling-update needs the client-side rolling-update actor of kubectl, not yet in ctrlsim")
+	}
+	return nil
+}
+
+// Unsupported is the first step that cannot run in ctrlsim yet, and why (see
+// Step.Unsupported); nil when every step can.
+func (sc *Scenario) Unsupported() (*Step, error) {
+	for i := range sc.Steps {
+		if err := sc.Steps[i].Unsupported(); err != nil {
+			return &sc.Steps[i], err
+		}
+	}
+	return nil, nil
+}
+
+// AllObjects are the objects the scenario creates: its manifests, then those
+// of its steps, in order.
+func (sc *Scenario) AllObjects() []apiserver.Object {
+	objs := append([]apiserver.Object(nil), sc.Objects...)
+	for _, st := range sc.Steps {
+		objs = append(objs, st.Objects...)
+	}
+	return objs
 }
 
 // WaitLimit is how long the step waits for its condition at most.

@@ -24,7 +24,7 @@ func init() {
 func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("compare", "[--strategies A,B,…] [--scenarios X,Y,…] [--seeds N|FROM-TO] [--jobs N] [--out DIR]", stderr)
 	strategies := fs.String("strategies", "", "comma-separated strategies (default: all, see ctrlsim strategies)")
-	scenarios := fs.String("scenarios", "", "comma-separated built-in scenarios (default: all, see ctrlsim scenarios)")
+	scenarios := fs.String("scenarios", "", "comma-separated built-in scenarios (default: all that the strategies can run, heavy ones left out; see ctrlsim scenarios)")
 	seeds := fs.String("seeds", "3", "seeds: a count N (1…N) or a range FROM-TO")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the report does not depend on it)")
 	out := fs.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.json and runs/")
@@ -33,7 +33,6 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	stNames := splitList(*strategies, models.Names())
-	scNames := splitList(*scenarios, workloads.Names())
 	seedList, err := parseSeeds(*seeds)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctrlsim compare: --seeds: %v\n", err)
@@ -54,11 +53,17 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	for _, n := range scNames {
-		if _, err := workloads.Lookup(n); err != nil {
-			fmt.Fprintf(stderr, "ctrlsim compare: --scenarios: %v\n", err)
-			return exitUsage
-		}
+	scNames, leftOut, err := selectScenarios(*scenarios, strats, seedList[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
+		return exitUsage
+	}
+	if leftOut != "" {
+		fmt.Fprintf(stderr, "ctrlsim compare: left out of the default scenarios: %s\n", leftOut)
+	}
+	if len(scNames) == 0 {
+		fmt.Fprintf(stderr, "ctrlsim compare: no built-in scenario can run with strategies %s: name scenarios with --scenarios\n", strings.Join(stNames, ", "))
+		return exitUsage
 	}
 
 	type job struct {
@@ -89,6 +94,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 
 	summaries := make([]simrun.Summary, len(todo))
 	errs := make([]error, len(todo))
+	startErrs := make([]bool, len(todo)) // the run could not start: bad input
 	var mu sync.Mutex
 	done := 0
 	var wg sync.WaitGroup
@@ -106,6 +112,8 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 						summaries[i] = res.Summary
 						dir := filepath.Join(tmp, "runs", j.scenario, j.strategy.Name, "seed-"+strconv.FormatUint(j.seed, 10))
 						err = res.WriteDir(dir)
+					} else {
+						startErrs[i] = true
 					}
 				}
 				errs[i] = err
@@ -124,6 +132,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	for i, err := range errs {
 		if err != nil {
 			fmt.Fprintf(stderr, "ctrlsim compare: %s/%s seed %d: %v\n", todo[i].scenario, todo[i].strategy.Name, todo[i].seed, err)
+			if startErrs[i] {
+				return exitUsage
+			}
 			return exitFail
 		}
 	}
@@ -167,6 +178,81 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// selectScenarios resolves --scenarios. Named scenarios must exist, and every
+// strategy must be able to run them: if one cannot, the error is the run's own
+// (harness/run refuses a scenario whose objects need a controller the strategy
+// does not run). The default is every built-in scenario but those that could
+// not give every strategy a row of runs: an object of the scenario needs a
+// controller some compared strategy does not run, or a step needs what
+// ctrlsim does not have yet (workloads.Scenario.Unsupported); and the heavy
+// ones. leftOut says which were left out, and why, in one line ("" if none).
+func selectScenarios(flag string, strats []models.Strategy, seed uint64) (names []string, leftOut string, err error) {
+	if strings.TrimSpace(flag) != "" {
+		names = splitList(flag, nil)
+		for _, n := range names {
+			sc, err := workloads.Lookup(n)
+			if err != nil {
+				return nil, "", fmt.Errorf("--scenarios: %v", err)
+			}
+			for _, st := range strats {
+				if _, _, missing := st.Missing(sc.AllObjects()); missing {
+					// Run refuses it before it starts: its error is the one to give.
+					if _, err := simrun.Run(simrun.Config{Scenario: sc, Strategy: st, Seed: seed}); err != nil {
+						return nil, "", err
+					}
+				}
+			}
+		}
+		return names, "", nil
+	}
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, n := range workloads.Names() {
+		sc, err := workloads.Lookup(n)
+		if err != nil {
+			return nil, "", err
+		}
+		reason := ""
+		objs := sc.AllObjects()
+		var cannot []string
+		var kind string
+		for _, st := range strats {
+			if k, _, missing := st.Missing(objs); missing {
+				cannot = append(cannot, st.Name)
+				if kind == "" {
+					kind = string(k)
+				}
+			}
+		}
+		_, unsupported := sc.Unsupported()
+		switch {
+		case len(cannot) == len(strats) && len(strats) > 0:
+			reason = fmt.Sprintf("no compared strategy runs a %s controller", kind)
+		case len(cannot) == 1:
+			reason = fmt.Sprintf("strategy %s runs no %s controller", cannot[0], kind)
+		case len(cannot) > 0:
+			reason = fmt.Sprintf("strategies %s run no %s controller", strings.Join(cannot, ", "), kind)
+		case unsupported != nil:
+			reason = unsupported.Error()
+		case sc.Heavy:
+			reason = "heavy, run only when named in --scenarios"
+		}
+		if reason == "" {
+			names = append(names, n)
+			continue
+		}
+		if _, seen := byReason[reason]; !seen {
+			reasons = append(reasons, reason)
+		}
+		byReason[reason] = append(byReason[reason], n)
+	}
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = strings.Join(byReason[r], ", ") + " (" + r + ")"
+	}
+	return names, strings.Join(parts, "; "), nil
 }
 
 // progress reports runs done: a line rewritten in place on a terminal, a line

@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -92,4 +98,102 @@ func TestCompareBadFlags(t *testing.T) {
 		assert.Equal(t, exitUsage, code, tc.args)
 		assert.Contains(t, errOut, tc.want)
 	}
+}
+
+// The default scenario list leaves out, on one line of stderr, the heavy
+// scenarios and those no compared strategy can run (they need a controller
+// model or a step ctrlsim does not have yet); the rest runs and passes.
+func TestCompareDefaultScenarios(t *testing.T) {
+	code, out, errOut := runCLI("compare", "--strategies", "upstream", "--seeds", "1", "--out", t.TempDir())
+	require.Equal(t, exitOK, code, errOut)
+	var notes []string
+	for _, l := range strings.Split(errOut, "\n") {
+		if strings.Contains(l, "left out") {
+			notes = append(notes, l)
+		}
+	}
+	require.Len(t, notes, 1, errOut)
+	note := notes[0]
+	for _, want := range []string{
+		"ctrlsim compare: left out of the default scenarios: ",
+		"deploy-bad-image-undo, deploy-history-limit-0, deploy-pause-resume, deploy-rolling-update (no compared strategy runs a Deployment controller)",
+		"ds-node-add-remove (no compared strategy runs a DaemonSet controller)",
+		"sts-ordered-identity (no compared strategy runs a StatefulSet controller)",
+		"rs-hpa (no compared strategy runs a HorizontalPodAutoscaler controller)",
+		"rc-rolling-update (rolling-update needs the client-side rolling-update actor of kubectl, not yet in ctrlsim)",
+		"scale-burst-10k (heavy, run only when named in --scenarios)",
+	} {
+		assert.Contains(t, note, want)
+	}
+	for _, name := range []string{"deploy-rolling-update", "rc-rolling-update", "rs-hpa", "scale-burst-10k", "sts-ordered-identity"} {
+		assert.NotContains(t, out, "| "+name+" |")
+	}
+	for _, name := range []string{"rs-self-heal", "rc-scale", "rc-canary-tracks"} {
+		assert.Contains(t, out, "| "+name+" | upstream | 1 | 0 | 0 |")
+	}
+}
+
+// A scenario named in --scenarios that a strategy cannot run stops compare
+// before it runs anything, with the run's error and exit code 2.
+func TestCompareNamedScenarioThatCannotRun(t *testing.T) {
+	dir := t.TempDir() + "/out"
+	code, _, errOut := runCLI("compare", "--strategies", "upstream,naive", "--scenarios", "rs-self-heal,deploy-rolling-update", "--seeds", "1", "--out", dir)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, `ctrlsim compare: scenario deploy-rolling-update: Deployment "nginx-deployment" needs a Deployment controller, and strategy "upstream" does not run one`)
+	assert.NotContains(t, errOut, "runs")
+	_, err := os.Stat(dir)
+	assert.True(t, os.IsNotExist(err), "nothing was written")
+}
+
+func TestSelectScenarios(t *testing.T) {
+	upstream, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	// A strategy that runs Deployments too (none does yet).
+	withDeploy := upstream
+	withDeploy.Name, withDeploy.Kinds = "with-deployments", append(slices.Clone(upstream.Kinds), apiserver.Deployments)
+
+	names, leftOut, err := selectScenarios("", []models.Strategy{withDeploy}, 1)
+	require.NoError(t, err)
+	assert.Contains(t, names, "deploy-rolling-update", "it has a strategy to run it")
+	assert.NotContains(t, names, "scale-burst-10k")
+	assert.Contains(t, leftOut, "sts-ordered-identity (no compared strategy runs a StatefulSet controller)")
+
+	names, leftOut, err = selectScenarios("", []models.Strategy{upstream, withDeploy}, 1)
+	require.NoError(t, err)
+	assert.NotContains(t, names, "deploy-rolling-update", "a full row for every strategy or none")
+	assert.Contains(t, leftOut, "deploy-rolling-update (strategy upstream runs no Deployment controller)")
+
+	names, leftOut, err = selectScenarios("scale-burst-10k, rs-self-heal", []models.Strategy{upstream}, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"scale-burst-10k", "rs-self-heal"}, names, "heavy scenarios run when named")
+	assert.Empty(t, leftOut)
+
+	names, _, err = selectScenarios("rc-rolling-update", []models.Strategy{upstream}, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"rc-rolling-update"}, names, "named, it runs: its steps check says what is missing")
+}
+
+func TestScenariosListsHeavy(t *testing.T) {
+	code, out, _ := runCLI("scenarios")
+	require.Equal(t, exitOK, code)
+	assert.Regexp(t, `(?m)^scale-burst-10k\s+.*\(heavy\)$`, out)
+	assert.Regexp(t, `(?m)^rs-self-heal\s+.*3$`, out)
+	for _, name := range []string{"deploy-rolling-update", "deploy-bad-image-undo", "deploy-pause-resume", "deploy-history-limit-0",
+		"sts-ordered-identity", "ds-node-add-remove", "rc-rolling-update", "rs-hpa", "scale-burst-10k"} {
+		assert.Regexp(t, "(?m)^"+name+`\s+\S`, out)
+	}
+	code, out, _ = runCLI("scenarios", "-o", "json")
+	require.Equal(t, exitOK, code)
+	var rows []struct {
+		Name  string
+		Heavy *bool
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	heavy := map[string]bool{}
+	for _, r := range rows {
+		require.NotNil(t, r.Heavy, r.Name)
+		heavy[r.Name] = *r.Heavy
+	}
+	assert.True(t, heavy["scale-burst-10k"])
+	assert.False(t, heavy["rs-self-heal"])
 }

@@ -172,14 +172,35 @@ func runScenarios(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
+	// Heavy scenarios (ctrlsim compare runs them only when named) say so:
+	// "(heavy)" after the summary, "heavy": true in JSON.
+	type scenarioRow struct {
+		Name    string `json:"name"`
+		Summary string `json:"summary"`
+		Heavy   bool   `json:"heavy"`
+	}
 	var rows []listRow
+	var jsonRows []scenarioRow
 	for _, n := range workloads.Names() {
 		sc, err := workloads.Lookup(n)
 		if err != nil {
 			fmt.Fprintf(stderr, "ctrlsim scenarios: %v\n", err)
 			return exitFail
 		}
-		rows = append(rows, listRow{sc.Name, sc.Summary})
+		summary := sc.Summary
+		if sc.Heavy {
+			summary += " (heavy)"
+		}
+		rows = append(rows, listRow{sc.Name, summary})
+		jsonRows = append(jsonRows, scenarioRow{sc.Name, sc.Summary, sc.Heavy})
+	}
+	if *output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(jsonRows); err != nil {
+			return exitFail
+		}
+		return exitOK
 	}
 	return printList(stdout, stderr, "scenarios", *output, rows)
 }
