@@ -64,10 +64,10 @@ type ReplicaSetTracker struct {
 
 // ReplicaMetrics are the replica counts' extremes over a run.
 type ReplicaMetrics struct {
-	// MaxOvershoot: the most active owned pods above spec.replicas, summed
-	// over owners, right after a pod was created: a controller that creates
-	// more than asked for (a scale-down leaves surplus pods too, until they
-	// are deleted; that is not counted).
+	// MaxOvershoot: the most active pods an owner had above its
+	// spec.replicas right after one of its pods was created: a controller
+	// that creates more than asked for. (A scale-down leaves surplus pods too,
+	// until they are deleted; that is not counted.)
 	MaxOvershoot int `json:"maxOvershoot"`
 	// MaxUndershoot: the most missing pods (spec.replicas above active owned
 	// pods), summed over owners, at any instant.
@@ -87,18 +87,14 @@ func (r *ReplicaSetTracker) Metrics() ReplicaMetrics {
 }
 
 // measure updates the extremes after a change.
-func (r *ReplicaSetTracker) measure(created bool) {
-	over, under, below := 0, 0, false
+func (r *ReplicaSetTracker) measure() {
+	under, below := 0, false
 	for _, o := range r.owners {
 		if o.deleting {
 			continue
 		}
-		over += max(0, int(o.count-o.spec))
 		under += max(0, int(o.spec-o.count))
 		below = below || o.ready < o.spec
-	}
-	if created {
-		r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, over)
 	}
 	r.metrics.MaxUndershoot = max(r.metrics.MaxUndershoot, under)
 	if r.Clock == nil || below == r.below {
@@ -148,8 +144,7 @@ func (r *ReplicaSetTracker) counts(p *corev1.Pod) (types.UID, bool) {
 }
 
 func (r *ReplicaSetTracker) Observe(ev apiserver.Event) {
-	_, isPod := ev.Object.(*corev1.Pod)
-	defer r.measure(isPod && ev.Type == watch.Added)
+	defer r.measure()
 	switch obj := ev.Object.(type) {
 	case *corev1.Pod:
 		r.observePod(ev.Type, obj)
@@ -208,9 +203,13 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 		r.orphans[key] = true
 	}
 	if uid, ok := r.counts(p); ok {
-		r.owners[uid].count++
+		o := r.owners[uid]
+		o.count++
 		if podReady(p) {
-			r.owners[uid].ready++
+			o.ready++
+		}
+		if typ == watch.Added {
+			r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-o.spec))
 		}
 	}
 }

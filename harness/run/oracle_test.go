@@ -148,3 +148,22 @@ func TestLinearizabilityCatchesAStoreServingStaleReads(t *testing.T) {
 	require.NoError(t, res.WriteDir(dir))
 	assert.FileExists(t, dir+"/linearizability.html")
 }
+
+// TestOvershootMetricCatchesAControllerWithoutExpectations: the naive
+// strategy (no expectations) creates pods beyond spec.replicas; upstream does not.
+func TestOvershootMetricCatchesAControllerWithoutExpectations(t *testing.T) {
+	overshoot := func(strategy string) int {
+		st, _ := models.Lookup(strategy)
+		worst := 0
+		for seed := uint64(1); seed <= 5; seed++ {
+			sc, err := workloads.Lookup("rs-scale-down-deletion-cost")
+			require.NoError(t, err)
+			res, err := Run(Config{Scenario: sc, Strategy: st, Seed: seed})
+			require.NoError(t, err)
+			worst = max(worst, res.Summary.MaxOvershoot)
+		}
+		return worst
+	}
+	assert.Zero(t, overshoot("upstream"))
+	assert.Positive(t, overshoot("naive"))
+}
