@@ -812,18 +812,8 @@ func (p *parser) images(n *yaml.Node, path string) map[string]string {
 			}
 			put(e.key, e.key.Value, v.Value)
 		}
-	case n.Kind == yaml.SequenceNode:
-		for _, el := range n.Content {
-			if el = content(el); el == nil || el.Kind != yaml.ScalarNode {
-				p.fail(el, path, "Invalid value: expected container=image")
-				continue
-			}
-			arg(el, el.Value)
-		}
-	case n.Kind == yaml.ScalarNode:
-		for _, a := range strings.Fields(n.Value) {
-			arg(n, a)
-		}
+	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
+		p.args(n, path, "container=image", arg)
 	default:
 		p.fail(n, path, "Invalid value: expected {container: image}, or a list of container=image")
 	}
@@ -1027,18 +1017,8 @@ func (p *parser) setArgs(n *yaml.Node, path string, isLabel bool) (map[string]st
 				set[k] = v.Value
 			}
 		}
-	case n.Kind == yaml.SequenceNode:
-		for _, el := range n.Content {
-			if el = content(el); el == nil || el.Kind != yaml.ScalarNode {
-				p.fail(el, path, "Invalid value: expected key=value or key-")
-				continue
-			}
-			arg(el, el.Value)
-		}
-	case n.Kind == yaml.ScalarNode:
-		for _, a := range strings.Fields(n.Value) {
-			arg(n, a)
-		}
+	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
+		p.args(n, path, "key=value or key-", arg)
 	default:
 		p.fail(n, path, "Invalid value: expected {key: value}, or a list of key=value and key-")
 	}
@@ -1234,4 +1214,22 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// args reads kubectl-style arguments written as a YAML list ([a=b, c-]) or
+// as one string ("a=b c-") and hands each to arg.
+func (p *parser) args(n *yaml.Node, path, expect string, arg func(node *yaml.Node, a string)) {
+	if n.Kind == yaml.ScalarNode {
+		for _, a := range strings.Fields(n.Value) {
+			arg(n, a)
+		}
+		return
+	}
+	for _, el := range n.Content {
+		if el = content(el); el == nil || el.Kind != yaml.ScalarNode {
+			p.fail(el, path, "Invalid value: expected "+expect)
+			continue
+		}
+		arg(el, el.Value)
+	}
 }
