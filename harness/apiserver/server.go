@@ -160,7 +160,13 @@ type Server struct {
 	serving  string                // the client whose request is being applied
 	latRand  map[string]*rand.Rand // each client's latency stream, by client
 
+	watchSeq       uint64
+	watchObservers []func(WatchNotice)
+
 	Interceptor Interceptor
+	// WatchFault, if set, sees every event on its way to a watcher and may
+	// drop it (returns true): a lossy watch, for fault injection.
+	WatchFault func(w *Watcher, ev Event) bool
 }
 
 type commitMark struct {

@@ -49,7 +49,37 @@ type Watcher struct {
 	pending []Event
 	head    int
 	deliver func() // deliverNext, bound once
+	id      uint64
 }
+
+// WatchNotice tells a watch observer what a watcher did: it started (from
+// StartRV: events after it are due), delivered an event, or ended.
+type WatchNotice struct {
+	Watcher *Watcher
+	What    string // "start", "event" or "end"
+	StartRV uint64
+	Event   Event
+}
+
+// OnWatch registers fn to see every watcher start, deliver and end (for the
+// watch-guarantee check; fn must not modify anything).
+func (s *Server) OnWatch(fn func(WatchNotice)) { s.watchObservers = append(s.watchObservers, fn) }
+
+func (s *Server) noticeWatch(n WatchNotice) {
+	for _, fn := range s.watchObservers {
+		fn(n)
+	}
+}
+
+// ID numbers watchers in the order they were opened.
+func (wt *Watcher) ID() uint64 { return wt.id }
+
+// Options are the watch's options.
+func (wt *Watcher) Options() WatchOptions { return wt.opts }
+
+// Matches reports whether obj passes the watch's namespace, label and field
+// selectors.
+func (wt *Watcher) Matches(obj Object) bool { return wt.matches(obj) }
 
 // Watch opens a watch. The server answers after the watch verb's latency; from
 // then on committed events are delivered to handler. Watching from a
@@ -62,6 +92,8 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 		wt.delay = *opts.Delay
 	}
 	wt.deliver = wt.deliverNext
+	s.watchSeq++
+	wt.id = s.watchSeq
 	if opts.Labels == nil {
 		wt.opts.Labels = labels.Everything()
 	}
@@ -97,6 +129,11 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 			return
 		}
 		op.Code, op.RV = 200, formatRV(s.rv)
+		start := s.rv
+		if from != 0 {
+			start = from
+		}
+		s.noticeWatch(WatchNotice{Watcher: wt, What: "start", StartRV: start})
 		if from != 0 {
 			for _, ev := range st.recent() {
 				if ev.RV > from {
@@ -137,6 +174,7 @@ func (wt *Watcher) end(err error) {
 	}
 	wt.closed = true
 	wt.unregister()
+	wt.s.noticeWatch(WatchNotice{Watcher: wt, What: "end"})
 	if err != nil {
 		h := wt.handler
 		wt.s.w.At(wt.s.w.Elapsed(), func() { h(Event{Type: watch.Error, Kind: wt.opts.Kind, Err: err}) })
@@ -204,6 +242,7 @@ func (wt *Watcher) offer(ev Event) {
 		oldOK = ev.Old != nil && wt.matches(ev.Old)
 	}
 	out := ev
+	out.Client = ""
 	switch {
 	case newOK && oldOK:
 		out.Type = watch.Modified
@@ -213,6 +252,9 @@ func (wt *Watcher) offer(ev Event) {
 		out.Type = watch.Deleted
 	default:
 		return
+	}
+	if f := wt.s.WatchFault; f != nil && f(wt, out) {
+		return // a fault dropped the event on its way to this watcher
 	}
 	w := wt.s.w
 	at := w.Elapsed() + wt.delay.Sample(wt.rand)
@@ -247,6 +289,9 @@ func (wt *Watcher) deliverNext() {
 		return
 	}
 	wt.Received++
+	if len(wt.s.watchObservers) > 0 {
+		wt.s.noticeWatch(WatchNotice{Watcher: wt, What: "event", Event: ev})
+	}
 	wt.handler(ev)
 }
 

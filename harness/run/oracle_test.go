@@ -6,6 +6,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
@@ -166,4 +167,38 @@ func TestOvershootMetricCatchesAControllerWithoutExpectations(t *testing.T) {
 	}
 	assert.Zero(t, overshoot("upstream"))
 	assert.Positive(t, overshoot("naive"))
+}
+
+// TestWatchCheckCatchesASkippedEvent plants a lossy watch: the ReplicaSet
+// controller's pod watch loses one event.
+func TestWatchCheckCatchesASkippedEvent(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	run := func(plant bool) Summary {
+		sc, err := workloads.Lookup("rs-scale-down-deletion-cost")
+		require.NoError(t, err)
+		dropped := 0
+		res, err := Run(Config{Scenario: sc, Strategy: upstream, Seed: 1, Setup: func(c *cluster.Cluster) {
+			if !plant {
+				return
+			}
+			c.API.WatchFault = func(w *apiserver.Watcher, ev apiserver.Event) bool {
+				o := w.Options()
+				if o.Client == "upstream" && o.Kind == apiserver.Pods && dropped == 0 && c.World.Elapsed() > 30*time.Second {
+					dropped++
+					return true
+				}
+				return false
+			}
+		}})
+		require.NoError(t, err)
+		if plant {
+			require.Equal(t, 1, dropped)
+		}
+		return res.Summary
+	}
+	assert.Equal(t, check.Pass, find(t, run(false).Checks, "watch").Verdict)
+	got := find(t, run(true).Checks, "watch")
+	assert.Equal(t, check.Fail, got.Verdict)
+	assert.Contains(t, got.Message, "of upstream (Pod): gap: the ")
+	assert.Contains(t, got.Message, "never arrived")
 }

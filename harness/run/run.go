@@ -33,6 +33,9 @@ type Config struct {
 	MaxEvents uint64
 	// Interceptor, if set, sees every API request (fault injection).
 	Interceptor apiserver.Interceptor
+	// Setup, if set, may change the cluster before anything starts (fault
+	// injection, tests).
+	Setup func(c *cluster.Cluster)
 }
 
 // Overall verdicts of a run.
@@ -108,6 +111,9 @@ func Run(cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
 	c.API.Interceptor = cfg.Interceptor
+	if cfg.Setup != nil {
+		cfg.Setup(c)
+	}
 	counts := &counter{}
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
@@ -117,6 +123,7 @@ func Run(cfg Config) (*Result, error) {
 	conv := check.WatchConvergence(c.API, replicas, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	inv := check.WatchInvariants(c.API)
+	watches := check.ObserveWatches(c.API)
 	runner := workloads.Start(sc, c, conv.Begin) // the last step is the last disturbance
 	out := w.Run()
 
@@ -130,7 +137,7 @@ func Run(cfg Config) (*Result, error) {
 	}
 	s.Digest = history.Digest(ops)
 	lin := check.Linearizability{}.Check(ops)
-	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), inv.Result(), lin.Result)
+	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), inv.Result(), lin.Result, watches.Result())
 	m := replicas.Metrics()
 	s.MaxOvershoot, s.MaxUndershoot = m.MaxOvershoot, m.MaxUndershoot
 	s.BelowDesired, s.BelowDesiredMillis = m.BelowDesired.String(), m.BelowDesired.Milliseconds()
