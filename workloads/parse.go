@@ -140,7 +140,7 @@ var (
 		Drain:         {"gracePeriod"},
 	}
 	topKeys    = []string{"name", "summary", "heavy", "cluster", "manifests", "steps", "load", "expect", "faults"}
-	expectKeys = []string{"convergeWithin", "stableFor"}
+	expectKeys = []string{"convergeWithin", "stableFor", "maxOvershoot"}
 	sourceKeys = []string{"path", "inline"}
 	loadKeys   = []string{"at", "target", "cpu"}
 	// scalable kinds have the scale subresource.
@@ -313,7 +313,7 @@ func (p *parser) parse(data []byte) *Scenario {
 	if e, ok := top["expect"]; ok {
 		if v := content(e.val); v != nil && !isNull(v) {
 			if v.Kind != yaml.MappingNode {
-				p.fail(v, "expect", "Invalid value: expected convergeWithin and stableFor")
+				p.fail(v, "expect", "Invalid value: expected convergeWithin, stableFor and maxOvershoot")
 			} else {
 				ex := p.fields(v, "expect", expectKeys)
 				if f, ok := ex["convergeWithin"]; ok {
@@ -321,6 +321,12 @@ func (p *parser) parse(data []byte) *Scenario {
 				}
 				if f, ok := ex["stableFor"]; ok {
 					sc.Expect.StableFor, _ = p.positiveDuration(f.val, "expect.stableFor")
+				}
+				if f, ok := ex["maxOvershoot"]; ok {
+					if n, ok := p.intNode(f.val, "expect.maxOvershoot", 0, 1<<31); ok {
+						m := int(n)
+						sc.Expect.MaxOvershoot = &m
+					}
 				}
 			}
 		}

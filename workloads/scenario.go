@@ -52,6 +52,10 @@ type Expect struct {
 	ConvergeWithin time.Duration
 	// StableFor: and stay there this long. Default 30s.
 	StableFor time.Duration
+	// MaxOvershoot, when set, makes overshoot an invariant: no owner may
+	// have more than this many pods beyond spec.replicas right after creating
+	// one (0: never more than asked for).
+	MaxOvershoot *int
 }
 
 // Action is what a step does, in kubectl's words.

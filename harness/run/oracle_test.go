@@ -202,3 +202,58 @@ func TestWatchCheckCatchesASkippedEvent(t *testing.T) {
 	assert.Contains(t, got.Message, "of upstream (Pod): gap: the ")
 	assert.Contains(t, got.Message, "never arrived")
 }
+
+func TestOvershootInvariantWhenTheScenarioAsks(t *testing.T) {
+	verdict := func(strategy string, seed uint64) check.Verdict {
+		st, _ := models.Lookup(strategy)
+		sc, err := workloads.Lookup("rs-scale-down-deletion-cost")
+		require.NoError(t, err)
+		zero := 0
+		sc.Expect.MaxOvershoot = &zero
+		res, err := Run(Config{Scenario: sc, Strategy: st, Seed: seed})
+		require.NoError(t, err)
+		return find(t, res.Summary.Checks, "overshoot").Verdict
+	}
+	assert.Equal(t, check.Pass, verdict("upstream", 2))
+	failed := false
+	for seed := uint64(1); seed <= 5 && !failed; seed++ {
+		failed = verdict("naive", seed) == check.Fail
+	}
+	assert.True(t, failed, "naive overshoots on some seed")
+}
+
+// loseWrites loses the responses of the ReplicaSet controller's first pod
+// creates: they commit, but the controller hears a timeout.
+type loseWrites struct{ lost int }
+
+func (l *loseWrites) Intercept(req *apiserver.Request) apiserver.Interception {
+	if req.Client == "upstream" && req.Verb == apiserver.Create && req.Kind == apiserver.Pods && l.lost < 2 {
+		l.lost++
+		return apiserver.Interception{LoseResponse: true, Timeout: 30 * time.Second}
+	}
+	return apiserver.Interception{}
+}
+
+// TestLostResponsesAreOpenIntervals: writes whose response never came are in
+// the history with no return and the server's outcome; the history is still
+// linearizable, and the controller converges (expectations expire or the
+// timeout error releases them).
+func TestLostResponsesAreOpenIntervals(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	sc, err := workloads.Lookup("rs-scale-down-deletion-cost")
+	require.NoError(t, err)
+	lose := &loseWrites{}
+	res, err := Run(Config{Scenario: sc, Strategy: upstream, Seed: 1, Interceptor: lose})
+	require.NoError(t, err)
+	require.Equal(t, 2, lose.lost)
+	open := 0
+	for _, op := range res.History {
+		if op.Return == nil && op.Commit != nil {
+			open++
+			assert.Equal(t, 200, op.Code, "the server's outcome is recorded")
+		}
+	}
+	assert.Equal(t, 2, open)
+	assert.Equal(t, check.Pass, find(t, res.Summary.Checks, "linearizability").Verdict)
+	assert.Equal(t, Pass, res.Summary.Verdict, "%+v", res.Summary.Checks)
+}

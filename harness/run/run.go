@@ -139,6 +139,14 @@ func Run(cfg Config) (*Result, error) {
 	lin := check.Linearizability{}.Check(ops)
 	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), inv.Result(), lin.Result, watches.Result())
 	m := replicas.Metrics()
+	if limit := sc.Expect.MaxOvershoot; limit != nil {
+		r := check.Result{Check: "overshoot", Verdict: check.Pass}
+		if m.MaxOvershoot > *limit {
+			r = check.Result{Check: "overshoot", Verdict: check.Fail,
+				Message: fmt.Sprintf("an owner had %d pods beyond spec.replicas after a create; the scenario allows %d", m.MaxOvershoot, *limit)}
+		}
+		s.Checks = append(s.Checks, r)
+	}
 	s.MaxOvershoot, s.MaxUndershoot = m.MaxOvershoot, m.MaxUndershoot
 	s.BelowDesired, s.BelowDesiredMillis = m.BelowDesired.String(), m.BelowDesired.Milliseconds()
 	s.Ordering = orderingScore(tr.Decisions())
