@@ -1,15 +1,12 @@
 package workloads_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/sim"
-	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,19 +20,7 @@ import (
 // returns the step results and the cluster.
 func play(t *testing.T, text string) ([]workloads.StepResult, *cluster.Cluster) {
 	t.Helper()
-	sc, err := workloads.ParseScenario("testdata/scenarios/test.yaml", []byte(text), os.ReadFile)
-	require.NoError(t, err)
-	w := sim.New(1, sim.Limits{MaxTime: sc.LastStep() + time.Minute})
-	c, err := cluster.New(w, sc.Cluster)
-	require.NoError(t, err)
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	st.Start(c.API, nil)
-	r := workloads.Start(sc, c, func() { w.Stop("steps done") })
-	w.Run()
-	require.Len(t, r.Results, len(sc.Steps)+1, "every step ran (the first result is the manifests' create)")
-	assert.Empty(t, r.Results[0].Error)
-	return r.Results[1:], c
+	return playWith(t, text, nil)
 }
 
 func object(t *testing.T, c *cluster.Cluster, kind apiserver.Kind, name string) apiserver.Object {
