@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ type schedNode struct {
 	node     *corev1.Node
 	pods     int
 	cpu, mem int64
+	ports    map[string]int // host ports in use ("TCP/8000") and by how many pods
 	// Facts of node, computed when it changes rather than per pod, so that
 	// checking a node does not have to touch the Node object.
 	ready                   bool
@@ -80,7 +82,8 @@ func (n *schedNode) setNode(node *corev1.Node) {
 type podAcct struct {
 	node     string
 	cpu, mem int64
-	assumed  bool // bound by our decision, not yet seen bound
+	ports    []string // host ports the pod takes on its node
+	assumed  bool     // bound by our decision, not yet seen bound
 }
 
 type qstate int
@@ -156,8 +159,9 @@ func (s *Scheduler) account(pod *corev1.Pod) {
 		s.unaccount(pod.UID)
 	}
 	cpu, mem := podRequests(pod)
-	s.acct[pod.UID] = &podAcct{node: pod.Spec.NodeName, cpu: cpu, mem: mem}
-	s.charge(pod.Spec.NodeName, 1, cpu, mem)
+	a := &podAcct{node: pod.Spec.NodeName, cpu: cpu, mem: mem, ports: hostPorts(pod)}
+	s.acct[pod.UID] = a
+	s.charge(a, 1)
 }
 
 func (s *Scheduler) unaccount(uid types.UID) {
@@ -166,21 +170,50 @@ func (s *Scheduler) unaccount(uid types.UID) {
 		return
 	}
 	delete(s.acct, uid)
-	s.charge(a.node, -1, -a.cpu, -a.mem)
+	s.charge(a, -1)
 }
 
-func (s *Scheduler) charge(node string, pods int, cpu, mem int64) {
+// charge adds (sign 1) or removes (sign -1) a pod's use of its node.
+func (s *Scheduler) charge(a *podAcct, sign int) {
+	node := a.node
 	n := s.nodeInfo[node]
 	if n == nil {
 		n = &schedNode{name: node}
 		s.nodeInfo[node] = n
 	}
-	n.pods += pods
-	n.cpu += cpu
-	n.mem += mem
+	n.pods += sign
+	n.cpu += int64(sign) * a.cpu
+	n.mem += int64(sign) * a.mem
+	for _, p := range a.ports {
+		if n.ports == nil {
+			n.ports = map[string]int{}
+		}
+		if n.ports[p] += sign; n.ports[p] <= 0 {
+			delete(n.ports, p)
+		}
+	}
 	if n.node == nil && n.pods == 0 {
 		delete(s.nodeInfo, node)
 	}
+}
+
+// hostPorts lists the host ports a pod asks for, as "protocol/port". Any two
+// uses of one port and protocol conflict (kube-scheduler's NodePorts lets
+// different host IPs share a port; no workload here uses host IPs).
+func hostPorts(pod *corev1.Pod) []string {
+	var out []string
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort > 0 {
+				proto := p.Protocol
+				if proto == "" {
+					proto = corev1.ProtocolTCP
+				}
+				out = append(out, string(proto)+"/"+strconv.Itoa(int(p.HostPort)))
+			}
+		}
+	}
+	return out
 }
 
 func (s *Scheduler) onNode(typ watch.EventType, _ string, obj, old apiserver.Object) {
@@ -348,8 +381,9 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 		return
 	}
 	cpu, mem := podRequests(pod)
-	s.acct[pod.UID] = &podAcct{node: best, cpu: cpu, mem: mem, assumed: true}
-	s.charge(best, 1, cpu, mem)
+	a := &podAcct{node: best, cpu: cpu, mem: mem, ports: hostPorts(pod), assumed: true}
+	s.acct[pod.UID] = a
+	s.charge(a, 1)
 	q.state = qBinding
 	s.c.API.Do(&apiserver.Request{Client: ClientScheduler, Verb: apiserver.Create, Kind: apiserver.Pods, Subresource: "binding",
 		Namespace: pod.Namespace, Name: pod.Name, Node: best}, func(resp *apiserver.Response) {
@@ -380,6 +414,7 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 // where this one stopped, so a decision costs O(sample), not O(cluster).
 func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 	cpu, mem := podRequests(pod)
+	ports := hostPorts(pod)
 	nodes := s.sortedNodes()
 	total := len(nodes)
 	want := numFeasibleNodesToFind(total)
@@ -389,7 +424,7 @@ func (s *Scheduler) pick(pod *corev1.Pod) (string, map[string]int) {
 	for ; checked < total && found < want; checked++ {
 		idx := (s.nextStart + checked) % total
 		n := nodes[idx]
-		if why := fits(pod, n, cpu, mem); why != "" {
+		if why := fits(pod, n, cpu, mem, ports); why != "" {
 			if reasons == nil {
 				reasons = map[string]int{}
 			}
@@ -422,7 +457,7 @@ func numFeasibleNodesToFind(total int) int {
 var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
 
 // fits returns "" if the pod fits the node, else upstream's reason.
-func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
+func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64, ports []string) string {
 	if !n.ready {
 		return "node(s) were not ready"
 	}
@@ -443,6 +478,11 @@ func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64) string {
 	}
 	if mem > 0 && n.mem+mem > n.maxMem {
 		return "Insufficient memory"
+	}
+	for _, p := range ports {
+		if n.ports[p] > 0 {
+			return "node(s) didn't have free ports for the requested pod ports"
+		}
 	}
 	return ""
 }

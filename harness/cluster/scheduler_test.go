@@ -20,6 +20,12 @@ func nodeOf(c *Cluster, name string) string {
 	return "<gone>"
 }
 
+func hostPort(port int32) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: port}}
+	}
+}
+
 func TestSchedulerPlacement(t *testing.T) {
 	withSelector := func(k, v string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{k: v} }
@@ -41,6 +47,13 @@ func TestSchedulerPlacement(t *testing.T) {
 			nodes: []NodeSpec{{Name: "a", Capacity: PodCapacity(1)}, {Name: "b", Capacity: PodCapacity(2)}},
 			pods:  []*corev1.Pod{mkPod("p1"), mkPod("p2"), mkPod("p3"), mkPod("p4")},
 			want:  map[string]string{"p1": "a", "p2": "b", "p3": "b", "p4": ""},
+		},
+		{
+			name:  "host ports: one pod per node and port",
+			nodes: []NodeSpec{{Name: "a"}, {Name: "b"}},
+			pods: []*corev1.Pod{mkPod("p1", hostPort(8000)), mkPod("p2", hostPort(8000)), mkPod("p3", hostPort(8000)),
+				mkPod("p4", hostPort(9000)), mkPod("p5")},
+			want: map[string]string{"p1": "a", "p2": "b", "p3": "", "p4": "a", "p5": "b"},
 		},
 		{
 			name:  "cordoned node",
