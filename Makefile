@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1x
 
-.PHONY: all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
+.PHONY: readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
 
 all: lint test build
 
@@ -48,6 +48,11 @@ bench:
 SEEDS ?= 5
 report: build
 	./$(BIN) compare --seeds $(SEEDS) --out out/report
+
+# The README's plot, from a real run.
+readme-plot: build
+	./$(BIN) run --scenario rs-node-loss --strategy naive --seed 1 --out out/readme >/dev/null || true
+	cp out/readme/replicas.png reports/images/rs-node-loss-naive.png
 
 # The nightly chaos sweep arrives with the fault-plan and chaos issues.
 chaos:

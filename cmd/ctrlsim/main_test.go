@@ -197,3 +197,13 @@ func TestScenariosListsHeavy(t *testing.T) {
 	assert.True(t, heavy["scale-burst-10k"])
 	assert.False(t, heavy["rs-self-heal"])
 }
+
+func TestRunWritesTheRunDirectory(t *testing.T) {
+	dir := t.TempDir() + "/run"
+	code, out, errOut := runCLI("run", "--scenario", "rc-scale", "--seed", "3", "--out", dir)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, out, "PASS  scenario=rc-scale strategy=upstream seed=3")
+	for _, f := range []string{"summary.json", "history.jsonl", "decisions.jsonl", "replicas.svg", "replicas.png"} {
+		assert.FileExists(t, dir+"/"+f)
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ctrlsim/ctrlsim/reports"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	simrun "github.com/ctrlsim/ctrlsim/harness/run"
 	"github.com/ctrlsim/ctrlsim/models"
@@ -70,7 +72,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		// A scenario from a file replays from that file, not from the catalog.
 		res.Summary.Replay = fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", shellQuote(sc.Source), strat.Name, *seed)
 	}
-	if err := res.WriteDir(dir); err != nil {
+	plots, err := runPlots(res)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
+		return exitFail
+	}
+	if err := res.WriteDir(dir, plots...); err != nil {
 		fmt.Fprintf(stderr, "ctrlsim run: writing %s: %v\n", dir, err)
 		return exitFail
 	}
@@ -203,4 +210,26 @@ func runScenarios(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	return printList(stdout, stderr, "scenarios", *output, rows)
+}
+
+// runPlots draws the run's replicas over time (replicas.svg and .png).
+func runPlots(res *simrun.Result) ([]simrun.File, error) {
+	if len(res.Replicas) == 0 {
+		return nil, nil
+	}
+	s := res.Summary
+	end, _ := time.ParseDuration(s.VirtualTime)
+	p, err := reports.ReplicasPlot(fmt.Sprintf("%s · %s · seed %d", s.Scenario, s.Strategy, s.Seed), res.Replicas, end)
+	if err != nil {
+		return nil, err
+	}
+	var files []simrun.File
+	for _, format := range []string{"svg", "png"} {
+		data, err := reports.Render(p, format)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, simrun.File{Name: "replicas." + format, Data: data})
+	}
+	return files, nil
 }

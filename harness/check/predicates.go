@@ -55,12 +55,26 @@ type ReplicaSetTracker struct {
 	byOwner map[types.UID]map[string]bool // pods by controller uid
 	orphans map[string]bool               // active pods without a controller
 
-	// Clock, when set, lets the tracker measure BelowDesired.
+	// Clock, when set, lets the tracker measure BelowDesired and keep a
+	// time series of every owner's replica counts (Series).
 	Clock      func() time.Duration
+	series     map[string][]Sample
 	metrics    ReplicaMetrics
 	belowSince time.Duration
 	below      bool
 }
+
+// Sample is an owner's replica counts from time T on.
+type Sample struct {
+	T       time.Duration
+	Desired int32 // spec.replicas
+	Current int32 // active owned pods
+	Ready   int32
+}
+
+// Series are the replica counts of each owner over time, by "Kind/ns/name",
+// one sample per change.
+func (r *ReplicaSetTracker) Series() map[string][]Sample { return r.series }
 
 // ReplicaMetrics are the replica counts' extremes over a run.
 type ReplicaMetrics struct {
@@ -90,6 +104,9 @@ func (r *ReplicaSetTracker) Metrics() ReplicaMetrics {
 func (r *ReplicaSetTracker) measure() {
 	under, below := 0, false
 	for _, o := range r.owners {
+		if r.Clock != nil {
+			r.sample(o)
+		}
 		if o.deleting {
 			continue
 		}
@@ -212,6 +229,18 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 			r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-o.spec))
 		}
 	}
+}
+
+func (r *ReplicaSetTracker) sample(o *rsOwner) {
+	if r.series == nil {
+		r.series = map[string][]Sample{}
+	}
+	key := string(o.kind) + "/" + o.ns + "/" + o.name
+	s := r.series[key]
+	if n := len(s); n > 0 && s[n-1].Desired == o.spec && s[n-1].Current == o.count && s[n-1].Ready == o.ready {
+		return
+	}
+	r.series[key] = append(s, Sample{T: r.Clock(), Desired: o.spec, Current: o.count, Ready: o.ready})
 }
 
 func podReady(p *corev1.Pod) bool {

@@ -83,7 +83,10 @@ type Result struct {
 	Summary   Summary
 	History   []*history.Op
 	Decisions *trace.Recorder
-	lin       check.LinearizabilityResult
+	// Replicas are every ReplicaSet's and ReplicationController's desired,
+	// current and ready counts over time, by "Kind/namespace/name".
+	Replicas map[string][]check.Sample
+	lin      check.LinearizabilityResult
 }
 
 // Run plays the scenario. An error means the run could not start (an invalid
@@ -155,7 +158,7 @@ func Run(cfg Config) (*Result, error) {
 		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
 	}
 	s.Verdict = verdict(out, s)
-	return &Result{Summary: s, History: ops, Decisions: tr, lin: lin}, nil
+	return &Result{Summary: s, History: ops, Decisions: tr, Replicas: replicas.Series(), lin: lin}, nil
 }
 
 func verdict(out sim.Outcome, s Summary) string {
@@ -196,7 +199,9 @@ func (c *counter) observe(ev apiserver.Event) {
 // the history is not linearizable, linearizability.html) into dir,
 // atomically: they are written to a sibling directory that replaces dir at
 // the end, so a run killed halfway leaves no half-written directory.
-func (r *Result) WriteDir(dir string) error {
+//
+// Extra files (plots) are written alongside, in the same atomic step.
+func (r *Result) WriteDir(dir string, extra ...File) error {
 	parent := filepath.Dir(filepath.Clean(dir))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -230,6 +235,11 @@ func (r *Result) WriteDir(dir string) error {
 	if err := write("decisions.jsonl", func(f *os.File) error { return r.Decisions.WriteJSONL(f) }); err != nil {
 		return err
 	}
+	for _, f := range extra {
+		if err := os.WriteFile(filepath.Join(tmp, f.Name), f.Data, 0o644); err != nil {
+			return err
+		}
+	}
 	if r.lin.Verdict == check.Fail {
 		// porcupine's interactive view of the object whose history failed.
 		if err := r.lin.Visualize(filepath.Join(tmp, "linearizability.html")); err != nil {
@@ -240,6 +250,12 @@ func (r *Result) WriteDir(dir string) error {
 		return err
 	}
 	return os.Rename(tmp, dir)
+}
+
+// File is an extra file of a run directory.
+type File struct {
+	Name string
+	Data []byte
 }
 
 // SortedRequests lists the request counts in verb order, for printing.
