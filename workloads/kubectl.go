@@ -3,6 +3,7 @@ package workloads
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ctrlsim/ctrlsim/harness/history"
 	"sort"
 	"strings"
 	"time"
@@ -110,7 +111,10 @@ func (r *Runner) run(s Step) {
 		r.Results = append(r.Results, res)
 		return
 	}
+	rec := r.cluster.API.History()
+	start := rec.Stamp(r.ctx.World().Elapsed())
 	err := r.do(s)
+	rec.AddMark(history.Mark{What: "step: " + res.Step, Start: start, End: rec.Stamp(r.ctx.World().Elapsed())})
 	expected := s.ExpectError != "" || s.ExpectErrorMessage != ""
 	want := string(s.ExpectError)
 	if s.ExpectErrorMessage != "" {

@@ -30,6 +30,8 @@ type Linearizability struct {
 	// Timeout is porcupine's wall-clock safety net (default 1 minute); hitting
 	// it also gives Unknown.
 	Timeout time.Duration
+	// Marks (workload steps, faults) are drawn on the timeline of a failure.
+	Marks []history.Mark
 }
 
 // LinearizabilityResult is the outcome, with what a failure needs to be shown.
@@ -41,6 +43,7 @@ type LinearizabilityResult struct {
 	Key   string
 	info  porcupine.LinearizationInfo
 	model porcupine.Model
+	marks []history.Mark
 }
 
 // regState is the sequential model's state of one object.
@@ -72,7 +75,7 @@ func (l Linearizability) Check(ops []*history.Op) LinearizabilityResult {
 			ret = int64(op.Return.Seq)
 		}
 		k := op.Kind + " " + op.Key
-		byKey[k] = append(byKey[k], porcupine.Operation{ClientId: 0, Input: op, Call: int64(op.Call.Seq), Output: op, Return: ret})
+		byKey[k] = append(byKey[k], porcupine.Operation{Input: op, Call: int64(op.Call.Seq), Output: op, Return: ret})
 		n++
 	}
 	keys := make([]string, 0, len(byKey))
@@ -91,6 +94,7 @@ func (l Linearizability) Check(ops []*history.Op) LinearizabilityResult {
 			}
 			return exhausted
 		})
+		numberClients(byKey[k])
 		verdict, info := porcupine.CheckOperationsVerbose(model, byKey[k], timeout)
 		switch {
 		case exhausted || verdict == porcupine.Unknown:
@@ -101,7 +105,7 @@ func (l Linearizability) Check(ops []*history.Op) LinearizabilityResult {
 			first := firstUnexplained(byKey[k], info)
 			res.Result = Result{Check: "linearizability", Verdict: Fail, At: first.Call.Time.String(),
 				Message: fmt.Sprintf("%s: no order of its operations is legal; first unexplained: %s", k, describe(first))}
-			res.Key, res.info, res.model = k, info, model
+			res.Key, res.info, res.model, res.marks = k, info, model, l.Marks
 			return res
 		}
 	}
@@ -255,5 +259,32 @@ func (r LinearizabilityResult) Visualize(path string) error {
 	if r.Verdict != Fail {
 		return fmt.Errorf("nothing to draw: the check did not fail")
 	}
-	return porcupine.VisualizePath(r.model, r.info, path)
+	info := r.info
+	var notes []porcupine.Annotation
+	for _, m := range r.marks {
+		notes = append(notes, porcupine.Annotation{Tag: "workload", Start: int64(m.Start.Seq), End: int64(m.End.Seq),
+			Description: m.What, Details: fmt.Sprintf("%v – %v", m.Start.Time, m.End.Time), BackgroundColor: "#fde9b5"})
+	}
+	info.AddAnnotations(notes)
+	return porcupine.VisualizePath(r.model, info, path)
+}
+
+// numberClients gives each client of a partition its own row in porcupine's
+// view (ids in client-name order, so the drawing is deterministic).
+func numberClients(ops []porcupine.Operation) {
+	names := map[string]int{}
+	for _, o := range ops {
+		names[o.Input.(*history.Op).Client] = 0
+	}
+	sorted := make([]string, 0, len(names))
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	for i, n := range sorted {
+		names[n] = i
+	}
+	for i := range ops {
+		ops[i].ClientId = names[ops[i].Input.(*history.Op).Client]
+	}
 }

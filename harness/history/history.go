@@ -51,12 +51,21 @@ type Op struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// Mark is a stretch of the timeline worth showing beside the operations: a
+// workload step, a fault.
+type Mark struct {
+	What  string `json:"what"`
+	Start Stamp  `json:"start"`
+	End   Stamp  `json:"end"`
+}
+
 // Recorder collects operations in call order and keeps a running digest.
 type Recorder struct {
-	ops  []*Op
-	n    uint64
-	seq  uint64
-	keep bool
+	marks []Mark
+	ops   []*Op
+	n     uint64
+	seq   uint64
+	keep  bool
 }
 
 // NewRecorder returns a recorder. With keep=false operations are not retained
@@ -79,6 +88,12 @@ func (r *Recorder) Begin(op *Op, t time.Duration) *Op {
 	}
 	return op
 }
+
+// AddMark records a stretch of the timeline (see Mark).
+func (r *Recorder) AddMark(m Mark) { r.marks = append(r.marks, m) }
+
+// Marks are the recorded marks in the order they were added.
+func (r *Recorder) Marks() []Mark { return r.marks }
 
 // Ops are the recorded operations in call order.
 func (r *Recorder) Ops() []*Op { return r.ops }

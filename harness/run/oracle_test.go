@@ -1,6 +1,7 @@
 package run
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -147,7 +148,9 @@ func TestLinearizabilityCatchesAStoreServingStaleReads(t *testing.T) {
 	assert.Equal(t, Fail, res.Summary.Verdict)
 	dir := t.TempDir() + "/run"
 	require.NoError(t, res.WriteDir(dir))
-	assert.FileExists(t, dir+"/linearizability.html")
+	page, err := os.ReadFile(dir + "/linearizability.html")
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "step: ", "the workload's steps are drawn on the timeline")
 }
 
 // TestOvershootMetricCatchesAControllerWithoutExpectations: the naive

@@ -139,7 +139,7 @@ func Run(cfg Config) (*Result, error) {
 		s.Requests[op.Verb]++
 	}
 	s.Digest = history.Digest(ops)
-	lin := check.Linearizability{}.Check(ops)
+	lin := check.Linearizability{Marks: c.API.History().Marks()}.Check(ops)
 	s.Checks = append(s.Checks, stepsCheck(sc, runner.Results), conv.Result(), inv.Result(), lin.Result, watches.Result())
 	m := replicas.Metrics()
 	if limit := sc.Expect.MaxOvershoot; limit != nil {
