@@ -30,3 +30,15 @@ func TestReplicasPlotIsDeterministic(t *testing.T) {
 	assert.True(t, bytes.HasPrefix(png, []byte("\x89PNG")), "a PNG")
 	assert.Equal(t, png, render("png"))
 }
+
+func TestLatencyCDF(t *testing.T) {
+	lat := map[string][]time.Duration{"a": {3 * time.Second, time.Second}, "b": {2 * time.Second}}
+	p, err := LatencyCDF("s", []string{"a", "b", "never"}, lat, map[string]int{"a": 2, "b": 2, "never": 2})
+	require.NoError(t, err)
+	svg, err := Render(p, "svg")
+	require.NoError(t, err)
+	assert.Contains(t, string(svg), "s: convergence latency")
+	assert.Contains(t, string(svg), ">a<")
+	assert.Contains(t, string(svg), ">b<")
+	assert.NotContains(t, string(svg), ">never<", "a strategy that never converged has no curve")
+}

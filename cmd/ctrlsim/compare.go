@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	scenarios := fs.String("scenarios", "", "comma-separated built-in scenarios (default: all that the strategies can run, heavy ones left out; see ctrlsim scenarios)")
 	seeds := fs.String("seeds", "3", "seeds: a count N (1…N) or a range FROM-TO")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the report does not depend on it)")
-	out := fs.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.json and runs/")
+	out := fs.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.json, cdf-<scenario>.svg/.png and runs/")
 	output := fs.String("o", "text", "what to print: text (the Markdown table) or json")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
@@ -140,10 +141,24 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cmp := reports.Compare(stNames, scNames, seedList, summaries)
+	plots, err := reports.LatencyPlots(cmp, summaries)
+	if err != nil {
+		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
+		return exitFail
+	}
+	for _, name := range sortedNames(plots) {
+		if err := os.WriteFile(filepath.Join(tmp, name), plots[name], 0o644); err != nil {
+			fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
+			return exitFail
+		}
+	}
 	if err := writeFile(filepath.Join(tmp, "report.md"), func(w io.Writer) error {
 		fmt.Fprintf(w, "# ctrlsim comparison\n\nStrategies %s over scenarios %s, seeds %s.\n\n",
 			strings.Join(stNames, ", "), strings.Join(scNames, ", "), *seeds)
-		return cmp.WriteMarkdown(w)
+		if err := cmp.WriteMarkdown(w); err != nil {
+			return err
+		}
+		return cmp.WritePlotIndex(w)
 	}); err != nil {
 		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
 		return exitFail
@@ -170,7 +185,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		enc.Encode(cmp)
 	} else {
 		cmp.WriteMarkdown(stdout)
-		fmt.Fprintf(stdout, "\nwrote %s (report.md, report.json, runs/)\n", *out)
+		fmt.Fprintf(stdout, "\nwrote %s (report.md, report.json, latency plots, runs/)\n", *out)
 	}
 	for _, r := range cmp.Rows {
 		if r.Failed > 0 {
@@ -326,4 +341,13 @@ func parseSeeds(s string) ([]uint64, error) {
 		out = append(out, i)
 	}
 	return out, nil
+}
+
+func sortedNames(m map[string][]byte) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

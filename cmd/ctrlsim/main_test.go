@@ -74,7 +74,7 @@ func TestCompareIsIndependentOfJobs(t *testing.T) {
 	assert.Contains(t, out, "| rs-scale-down-deletion-cost | upstream | 3 | 0 | 0 |")
 	code, _, errOut = runCLI(append(args, "--jobs", "2", "--out", two)...)
 	assert.Equal(t, exitOK, code, errOut)
-	for _, f := range []string{"report.md", "report.json", "runs/rc-scale/naive/seed-2/history.jsonl"} {
+	for _, f := range []string{"report.md", "report.json", "runs/rc-scale/naive/seed-2/history.jsonl", "cdf-rc-scale.png", "cdf-rc-scale.svg"} {
 		a, err := os.ReadFile(one + "/" + f)
 		assert.NoError(t, err)
 		b, err := os.ReadFile(two + "/" + f)
