@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1x
 
-.PHONY: readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
+.PHONY: bench-compare readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
 
 all: lint test build
 
@@ -48,6 +48,19 @@ bench:
 SEEDS ?= 5
 report: build
 	./$(BIN) compare --seeds $(SEEDS) --out out/report
+
+# Performance regressions: the fast benchmarks of this tree against BASE (the
+# merge base with origin/main, else the previous commit), 6 runs each (benchstat's minimum for a confidence interval),
+# compared with benchstat (from the module proxy).
+BASE ?= $(shell git merge-base HEAD origin/main 2>/dev/null || git rev-parse HEAD~1)
+BENCH_COMPARE ?= EventQueue|CoroutineSwitch|APICreate|APIGet|Sync|Ranking
+BENCH_PKGS := ./harness/sim/ ./harness/apiserver/ ./models/replicaset/
+bench-compare:
+	@mkdir -p out/bench && rm -rf out/bench/base && git worktree add -f -q out/bench/base $(BASE)
+	cd out/bench/base && $(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -count 6 $(BENCH_PKGS) > ../base.txt
+	$(GO) test -run '^$$' -bench '$(BENCH_COMPARE)' -count 6 $(BENCH_PKGS) > out/bench/head.txt
+	git worktree remove --force out/bench/base
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest out/bench/base.txt out/bench/head.txt
 
 # The README's plot, from a real run.
 readme-plot: build
