@@ -297,6 +297,22 @@ func (r *Runner) apply(s Step, kind apiserver.Kind, name string) error {
 		if s.Action == Label {
 			field = "labels"
 		}
+		if !s.Overwrite {
+			// kubectl refuses to change a value without --overwrite.
+			obj, err := c.Get(kind, ns, name)
+			if err != nil {
+				return err
+			}
+			have := obj.GetAnnotations()
+			if s.Action == Label {
+				have = obj.GetLabels()
+			}
+			for _, k := range sortedKeys(s.Set) {
+				if old, ok := have[k]; ok && old != s.Set[k] {
+					return fmt.Errorf("'%s' already has a value (%s), and --overwrite is false", k, old)
+				}
+			}
+		}
 		values := map[string]any{}
 		for k, v := range s.Set {
 			values[k] = v

@@ -131,8 +131,8 @@ var (
 	stepCommon  = []string{"at", "after", "timeout", "expectError", "expectErrorMessage"}
 	stepOptions = map[Action][]string{
 		Scale:         {"replicas", "currentReplicas", "resourceVersion", "selector", "limit"},
-		Annotate:      {"set", "selector", "limit"},
-		Label:         {"set", "selector", "limit"},
+		Annotate:      {"set", "selector", "limit", "overwrite"},
+		Label:         {"set", "selector", "limit", "overwrite"},
 		DeleteObj:     {"cascade", "gracePeriod", "selector", "limit"},
 		SetImage:      {"image", "selector", "limit"},
 		RolloutUndo:   {"toRevision"},
@@ -680,6 +680,9 @@ func (p *parser) objectStep(st *Step, act kv, opts map[string]kv, path string) {
 			return
 		}
 		st.Set, st.Remove = p.setArgs(e.val, path+".set", st.Action == Label)
+		if o, ok := opts["overwrite"]; ok {
+			st.Overwrite, _ = p.boolNode(o.val, path+".overwrite")
+		}
 	case DeleteObj:
 		if e, ok := opts["cascade"]; ok {
 			if v, ok := p.str(e.val, path+".cascade"); ok {

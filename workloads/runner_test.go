@@ -193,3 +193,23 @@ steps:
 	assert.Equal(t, 3, newPods)
 	assert.False(t, object(t, c, apiserver.Nodes, "node-1").(*corev1.Node).Spec.Unschedulable, "uncordoned")
 }
+
+func TestRunnerLabelNeedsOverwriteToChangeAValue(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - after: rs/frontend ready=3
+    label: rs/frontend
+    set: {tier: backend}
+  - label: rs/frontend
+    set: {tier: backend}
+    overwrite: true
+  - label: rs/frontend
+    set: {tier: backend, new: value}
+`)
+	require.Len(t, res, 3)
+	assert.Equal(t, "'tier' already has a value (frontend), and --overwrite is false", res[0].Error)
+	assert.Empty(t, res[1].Error)
+	assert.Empty(t, res[2].Error, "setting a key to the value it has, or a new key, needs no --overwrite")
+	assert.Equal(t, map[string]string{"app": "guestbook", "tier": "backend", "new": "value"}, object(t, c, apiserver.ReplicaSets, "frontend").GetLabels())
+}

@@ -125,8 +125,11 @@ type Step struct {
 	ResourceVersion string
 	Set             map[string]string // annotate and label: key=value
 	Remove          []string          // annotate and label: key- (remove the key)
-	Cascade         string            // delete: background (default), foreground or orphan
-	GracePeriod     *int64            // delete: --grace-period in seconds
+	// Overwrite lets annotate and label change a key that already has another
+	// value (kubectl's --overwrite); without it such a step fails.
+	Overwrite   bool
+	Cascade     string // delete: background (default), foreground or orphan
+	GracePeriod *int64 // delete: --grace-period in seconds
 	// ExpectError is the API status reason the step must fail with (a stale
 	// resourceVersion is refused with Conflict); empty: it must succeed.
 	ExpectError metav1.StatusReason
