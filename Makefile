@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 BIN      := bin/ctrlsim
 PKGS     := ./...
 BENCH    ?= .
-BENCHTIME ?= 1x
+BENCHTIME ?= 1s
 
 .PHONY: bench-compare readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
 
