@@ -461,3 +461,27 @@ func TestDeploymentSurgeAndUnavailableNotBothZero(t *testing.T) {
 		}
 	}
 }
+
+// A watch cache that has dropped events for lack of room answers 410 for a
+// watch from before them, rather than starting it with a silent gap.
+func TestWatchFromBeforeTheCacheCapacityIsGone(t *testing.T) {
+	w := sim.New(1, sim.Limits{})
+	cfg := DefaultConfig()
+	cfg.WatchCapacity = 3
+	s := New(w, cfg)
+	for i := 0; i < 6; i++ {
+		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("p"+itoa(i), nil)})
+	}
+	var gone error
+	var got []uint64
+	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "3"}, func(e Event) {
+		if e.Type == watch.Error {
+			gone = e.Err
+		}
+	})
+	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "4"}, func(e Event) { got = append(got, e.RV) })
+	w.Run()
+	require.Error(t, gone, "events 4 and 5 were dropped from the cache")
+	assert.True(t, apierrors.IsResourceExpired(gone) || apierrors.IsGone(gone))
+	assert.Equal(t, []uint64{5, 6, 7}, got, "from 4: the three kept events")
+}

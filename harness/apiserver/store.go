@@ -31,6 +31,7 @@ type store struct {
 	watchers []*Watcher
 	byNode   map[string][]*Watcher // pod watchers with a spec.nodeName field selector
 	sorted   []Object              // objects in key order, nil after a change
+	dropped  uint64                // the newest event no longer kept for watches
 }
 
 func newStore(info *kindInfo) *store {
@@ -89,6 +90,7 @@ func (st *store) appendLog(ev Event, s *Server) {
 	}
 	st.log = append(st.log, ev)
 	for st.logHead < len(st.log) && (st.log[st.logHead].RV <= s.compact || len(st.log)-st.logHead > s.cfg.WatchCapacity) {
+		st.dropped = max(st.dropped, st.log[st.logHead].RV)
 		st.log[st.logHead] = Event{}
 		st.logHead++
 	}

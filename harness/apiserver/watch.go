@@ -122,8 +122,10 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 			wt.end(apierrors.NewBadRequest(err.Error()))
 			return
 		}
-		if from != 0 && from < s.compact {
-			err := apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, s.compact+1))
+		// Too old: compacted, or older than what the watch cache still holds
+		// for this kind (it keeps a bounded number of events).
+		if oldest := max(s.compact, st.dropped); from != 0 && from < oldest {
+			err := apierrors.NewResourceExpired(fmt.Sprintf("too old resource version: %d (%d)", from, oldest+1))
 			op.Code, op.Error = 410, err.Error()
 			wt.end(err)
 			return

@@ -20,7 +20,7 @@ var errKilled = errors.New("sim: coroutine killed")
 type Group struct {
 	Name   string
 	w      *World
-	procs  []*Proc
+	procs  []*Proc // the live ones (finished ones leave, so long runs do not accumulate them)
 	failed bool
 	onFail []func(Failure)
 }
@@ -40,6 +40,7 @@ type Proc struct {
 	id    uint64
 	name  string
 	group *Group
+	slot  int // index in group.procs while live
 	body  func()
 	next  func() (struct{}, bool)
 	stop  func()
@@ -61,6 +62,7 @@ func (g *Group) Go(name string, fn func()) *Proc {
 	if g.failed {
 		return p
 	}
+	p.slot = len(g.procs)
 	g.procs = append(g.procs, p)
 	w.procs[p] = struct{}{}
 	w.At(w.now, func() { w.resume(p) })
@@ -114,6 +116,21 @@ func (w *World) resume(p *Proc) {
 func (w *World) finish(p *Proc) {
 	p.done = true
 	delete(w.procs, p)
+	p.group.remove(p)
+}
+
+// remove takes a finished coroutine out of its group (swap with the last).
+func (g *Group) remove(p *Proc) {
+	i := p.slot
+	if i < 0 || i >= len(g.procs) || g.procs[i] != p {
+		return
+	}
+	last := len(g.procs) - 1
+	g.procs[i] = g.procs[last]
+	g.procs[i].slot = i
+	g.procs[last] = nil
+	g.procs = g.procs[:last]
+	p.slot = -1
 }
 
 func (w *World) failGroup(g *Group, f Failure) {
@@ -122,7 +139,7 @@ func (w *World) failGroup(g *Group, f Failure) {
 	}
 	g.failed = true
 	w.failures = append(w.failures, f)
-	for _, q := range g.procs {
+	for _, q := range append([]*Proc(nil), g.procs...) {
 		q.kill()
 	}
 	for _, fn := range g.onFail {
@@ -149,6 +166,7 @@ func (p *Proc) kill() {
 	}
 	p.done = true
 	delete(p.group.w.procs, p)
+	p.group.remove(p)
 }
 
 // Park hands control back to the engine until someone calls Wake. It is the

@@ -224,3 +224,17 @@ func TestFailureMessageNamesActor(t *testing.T) {
 	f := Failure{Actor: "rs", Kind: "panic", Time: time.Second, Seed: 3, Message: "boom"}
 	assert.True(t, strings.HasPrefix(f.Error(), "rs: panic at virtual time 1s (seed 3)"))
 }
+
+func TestFinishedCoroutinesLeaveTheirGroup(t *testing.T) {
+	w := New(1, Limits{})
+	g := w.NewGroup("ctl")
+	g.Go("worker", func() {
+		for i := 0; i < 100; i++ {
+			w.Parallel(10, func(int) { w.Sleep(time.Millisecond) })
+		}
+		w.Sleep(time.Hour)
+	})
+	w.RunUntil(time.Minute)
+	assert.Len(t, g.procs, 1, "1,000 finished children are not kept")
+	w.Close()
+}
