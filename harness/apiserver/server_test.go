@@ -485,3 +485,15 @@ func TestWatchFromBeforeTheCacheCapacityIsGone(t *testing.T) {
 	assert.True(t, apierrors.IsResourceExpired(gone) || apierrors.IsGone(gone))
 	assert.Equal(t, []uint64{5, 6, 7}, got, "from 4: the three kept events")
 }
+
+func TestExplicitBackgroundUndoesAnOrphanDelete(t *testing.T) {
+	_, s := newTestServer(t)
+	mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+	orphan, background := metav1.DeletePropagationOrphan, metav1.DeletePropagationBackground
+	resp := mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &orphan}})
+	assert.Equal(t, []string{metav1.FinalizerOrphanDependents}, resp.Object.GetFinalizers())
+	resp = mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend"})
+	assert.Equal(t, []string{metav1.FinalizerOrphanDependents}, resp.Object.GetFinalizers(), "no policy: keep what is there")
+	resp = mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &background}})
+	assert.True(t, resp.gone, "an explicit background delete drops the orphan finalizer, so the owner goes")
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -397,11 +398,18 @@ func (s *Server) delete(st *store, req *Request) *Response {
 		grace = podGrace(pod, opts)
 	}
 	finalizers := old.GetFinalizers()
+	explicit := opts.PropagationPolicy != nil || opts.OrphanDependents != nil
 	switch policy {
 	case metav1.DeletePropagationOrphan:
 		finalizers = setFinalizer(finalizers, metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents)
 	case metav1.DeletePropagationForeground:
 		finalizers = setFinalizer(finalizers, metav1.FinalizerDeleteDependents, metav1.FinalizerOrphanDependents)
+	default:
+		if explicit {
+			// An explicit Background undoes an earlier orphan or foreground
+			// delete's finalizer, as the real server does.
+			finalizers = withoutFinalizers(finalizers, metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents)
+		}
 	}
 	if grace == 0 && len(finalizers) == 0 {
 		// Gone at once (also when it was already being deleted).
@@ -466,6 +474,16 @@ func podGrace(pod *corev1.Pod, opts *metav1.DeleteOptions) int64 {
 		return *g
 	}
 	return corev1.DefaultTerminationGracePeriodSeconds
+}
+
+func withoutFinalizers(list []string, drop ...string) []string {
+	var out []string
+	for _, f := range list {
+		if !slices.Contains(drop, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func setFinalizer(list []string, add, remove string) []string {

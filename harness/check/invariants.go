@@ -104,7 +104,11 @@ func (inv *Invariants) Observe(ev apiserver.Event) {
 
 	// An owner leaving storage after a foreground delete: no blocking
 	// dependent may remain.
-	if gone && ev.Old != nil && hasFinalizer(ev.Old, metav1.FinalizerDeleteDependents) {
+	// (Checked when the foreground finalizer goes: with the object, or before
+	// it when other finalizers still hold the object.)
+	fgDone := ev.Old != nil && hasFinalizer(ev.Old, metav1.FinalizerDeleteDependents) &&
+		(gone || (obj.GetDeletionTimestamp() != nil && !hasFinalizer(obj, metav1.FinalizerDeleteDependents)))
+	if fgDone {
 		var blocking []string
 		for dep, blocks := range inv.refs[uid] {
 			if blocks {
@@ -113,7 +117,7 @@ func (inv *Invariants) Observe(ev apiserver.Event) {
 		}
 		if len(blocking) > 0 {
 			sort.Strings(blocking)
-			inv.fail("%s was removed by a foreground delete while its blocking dependents existed: %v", name, blocking)
+			inv.fail("%s lost its foreground-deletion finalizer while its blocking dependents existed: %v", name, blocking)
 		}
 	}
 

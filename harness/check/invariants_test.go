@@ -80,7 +80,12 @@ func TestInvariants(t *testing.T) {
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, foreground, rsOwner, "kubectl"),
 			ev(watch.Deleted, foreground, foreground, apiserver.GarbageCollectorClient),
-		}, "removed by a foreground delete while its blocking dependents existed: [Pod default/p-d]"},
+		}, "lost its foreground-deletion finalizer while its blocking dependents existed: [Pod default/p-d]"},
+		{"foreground finalizer dropped early while another finalizer holds the owner", []apiserver.Event{
+			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
+			ev(watch.Modified, owner("rs", "example.com/hold", metav1.FinalizerDeleteDependents), rsOwner, "kubectl"),
+			ev(watch.Modified, owner("rs", "example.com/hold"), owner("rs", "example.com/hold", metav1.FinalizerDeleteDependents), apiserver.GarbageCollectorClient),
+		}, "lost its foreground-deletion finalizer while its blocking dependents existed"},
 		{"foreground delete done right", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, foreground, rsOwner, "kubectl"),

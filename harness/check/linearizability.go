@@ -27,8 +27,9 @@ type Linearizability struct {
 	// the check gives up with Unknown. It counts steps, not seconds, so the
 	// verdict does not depend on the machine. Default 2,000,000.
 	StepBudget int
-	// Timeout is porcupine's wall-clock safety net (default 1 minute); hitting
-	// it also gives Unknown.
+	// Timeout is porcupine's wall-clock safety net (default 10 minutes, far
+	// beyond what the step budget allows on any machine); hitting it also
+	// gives Unknown, with a message that says so.
 	Timeout time.Duration
 	// Marks (workload steps, faults) are drawn on the timeline of a failure.
 	Marks []history.Mark
@@ -62,7 +63,7 @@ func (l Linearizability) Check(ops []*history.Op) LinearizabilityResult {
 	}
 	timeout := l.Timeout
 	if timeout <= 0 {
-		timeout = time.Minute
+		timeout = 10 * time.Minute
 	}
 	byKey := map[string][]porcupine.Operation{}
 	n := 0
@@ -97,9 +98,13 @@ func (l Linearizability) Check(ops []*history.Op) LinearizabilityResult {
 		numberClients(byKey[k])
 		verdict, info := porcupine.CheckOperationsVerbose(model, byKey[k], timeout)
 		switch {
-		case exhausted || verdict == porcupine.Unknown:
+		case exhausted:
 			res.Result = Result{Check: "linearizability", Verdict: Unknown,
 				Message: fmt.Sprintf("%s: gave up after %d model steps; the history of this object is too concurrent to decide", k, budget)}
+			return res
+		case verdict == porcupine.Unknown:
+			res.Result = Result{Check: "linearizability", Verdict: Unknown,
+				Message: fmt.Sprintf("%s: porcupine's wall-clock safety net (%v) ran out before the step budget: this verdict depends on the machine", k, timeout)}
 			return res
 		case verdict == porcupine.Illegal:
 			first := firstUnexplained(byKey[k], info)

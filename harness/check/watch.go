@@ -5,6 +5,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // WatchGuarantees checks every watcher's stream against the store's history:
@@ -98,8 +99,16 @@ func (g *WatchGuarantees) observe(n apiserver.WatchNotice) {
 			g.fail(wt, "event at resourceVersion %d, where the store committed no %s", ev.RV, st.kind)
 			return
 		}
-		if c := g.commits[st.kind][at]; c.Object != ev.Object || c.Key != ev.Key {
+		c := g.commits[st.kind][at]
+		if c.Object != ev.Object || c.Key != ev.Key {
 			g.fail(wt, "event at resourceVersion %d is not what the store committed there (%s, not %s)", ev.RV, ev.Key, c.Key)
+			return
+		}
+		if want, ok := expectedType(wt, c); !ok {
+			g.fail(wt, "event %s %s at resourceVersion %d does not match the watch's selectors", ev.Type, ev.Key, ev.RV)
+			return
+		} else if ev.Type != want {
+			g.fail(wt, "event %s %s at resourceVersion %d should be %s", ev.Type, ev.Key, ev.RV, want)
 			return
 		}
 		for i := st.cursor; i < at; i++ { // every matching commit before it must have come
@@ -111,4 +120,27 @@ func (g *WatchGuarantees) observe(n apiserver.WatchNotice) {
 		}
 		st.cursor, st.last = at+1, ev.RV
 	}
+}
+
+// expectedType is what a watcher should see of a commit through its
+// selectors: an object entering them is Added, one leaving them Deleted; ok is
+// false when the watcher should see nothing.
+func expectedType(wt *apiserver.Watcher, c apiserver.Event) (watch.EventType, bool) {
+	newOK := c.Type != watch.Deleted && wt.Matches(c.Object)
+	oldOK := false
+	switch c.Type {
+	case watch.Deleted:
+		oldOK = wt.Matches(c.Object)
+	case watch.Modified:
+		oldOK = c.Old != nil && wt.Matches(c.Old)
+	}
+	switch {
+	case newOK && oldOK:
+		return watch.Modified, true
+	case newOK:
+		return watch.Added, true
+	case oldOK:
+		return watch.Deleted, true
+	}
+	return "", false
 }
