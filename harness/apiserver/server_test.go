@@ -497,3 +497,28 @@ func TestExplicitBackgroundUndoesAnOrphanDelete(t *testing.T) {
 	resp = mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &background}})
 	assert.True(t, resp.gone, "an explicit background delete drops the orphan finalizer, so the owner goes")
 }
+
+func TestShorterGracePeriodMovesTheDeletionEarlier(t *testing.T) {
+	w, s := newTestServer(t)
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("web", nil)})
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "web", Node: "node-1"})
+	mustServe(t, s, &Request{Verb: Delete, Kind: Pods, Name: "web"}) // at 0s: now + 30s
+	w.RunUntil(10 * time.Second)
+	resp := mustServe(t, s, &Request{Verb: Delete, Kind: Pods, Name: "web", Delete: &metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(5))}})
+	pod := resp.Object.(*corev1.Pod)
+	assert.Equal(t, sim.Epoch.Add(5*time.Second), pod.DeletionTimestamp.Time, "30s − 30s + 5s from the first delete, not now + 5s")
+	assert.Equal(t, int64(5), *pod.DeletionGracePeriodSeconds)
+}
+
+func TestWatchFromTheFutureIsRefused(t *testing.T) {
+	w, s := newTestServer(t)
+	var end error
+	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "999"}, func(e Event) {
+		if e.Type == watch.Error {
+			end = e.Err
+		}
+	})
+	w.Run()
+	require.Error(t, end)
+	assert.Contains(t, end.Error(), "Too large resource version: 999")
+}

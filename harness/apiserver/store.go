@@ -423,8 +423,10 @@ func (s *Server) delete(st *store, req *Request) *Response {
 		// changed propagation finalizer is the only thing a second delete does.
 		prev := old.GetDeletionGracePeriodSeconds()
 		if prev != nil && grace < *prev {
+			// As the real server: the deletion moves earlier by the
+			// difference, from when the first delete set it.
 			obj.SetDeletionGracePeriodSeconds(&grace)
-			t := metav1.NewTime(s.now().Add(secs(grace)))
+			t := metav1.NewTime(dt.Add(secs(grace - *prev)))
 			obj.SetDeletionTimestamp(&t)
 		}
 		return s.writeDeleting(st, old, obj)

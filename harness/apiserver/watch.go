@@ -122,6 +122,13 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 			wt.end(apierrors.NewBadRequest(err.Error()))
 			return
 		}
+		if from > s.rv {
+			// The real server waits a while, then gives up the same way.
+			err := apierrors.NewTimeoutError(fmt.Sprintf("Too large resource version: %d, current: %d", from, s.rv), 1)
+			op.Code, op.Error = 504, err.Error()
+			wt.end(err)
+			return
+		}
 		// Too old: compacted, or older than what the watch cache still holds
 		// for this kind (it keeps a bounded number of events).
 		if oldest := max(s.compact, st.dropped); from != 0 && from < oldest {

@@ -136,6 +136,7 @@ type rsOwner struct {
 	deleting      bool
 	count         int32 // owned, active, matching pods
 	ready         int32 // of which ready
+	unmatched     int32 // owned, active pods its selector no longer matches (not yet released)
 }
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
@@ -155,6 +156,23 @@ func (r *ReplicaSetTracker) counts(p *corev1.Pod) (types.UID, bool) {
 	}
 	o := r.owners[ref.UID]
 	if o == nil || o.ns != p.Namespace || !o.sel.Matches(labels.Set(p.Labels)) {
+		return "", false
+	}
+	return ref.UID, true
+}
+
+// unmatched reports whether pod is owned by a known owner whose selector no
+// longer matches it (a pod the owner should release), and which owner.
+func (r *ReplicaSetTracker) unmatched(p *corev1.Pod) (types.UID, bool) {
+	if p == nil || !active(p) {
+		return "", false
+	}
+	ref := metav1.GetControllerOfNoCopy(p)
+	if ref == nil {
+		return "", false
+	}
+	o := r.owners[ref.UID]
+	if o == nil || o.ns != p.Namespace || o.sel.Matches(labels.Set(p.Labels)) {
 		return "", false
 	}
 	return ref.UID, true
@@ -196,6 +214,9 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 			r.owners[uid].ready--
 		}
 	}
+	if uid, ok := r.unmatched(old); ok {
+		r.owners[uid].unmatched--
+	}
 	if old != nil {
 		if ref := metav1.GetControllerOfNoCopy(old); ref != nil {
 			delete(r.byOwner[ref.UID], key)
@@ -218,6 +239,9 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 		set[key] = true
 	case active(p):
 		r.orphans[key] = true
+	}
+	if uid, ok := r.unmatched(p); ok {
+		r.owners[uid].unmatched++
 	}
 	if uid, ok := r.counts(p); ok {
 		o := r.owners[uid]
@@ -261,12 +285,15 @@ func (r *ReplicaSetTracker) observeOwner(typ watch.EventType, uid types.UID, o *
 	prev := r.owners[uid]
 	r.owners[uid] = o
 	if prev != nil && prev.selKey == o.selKey {
-		o.count, o.ready = prev.count, prev.ready
+		o.count, o.ready, o.unmatched = prev.count, prev.ready, prev.unmatched
 		return
 	}
 	// A new owner, or a new selector: count its pods again.
-	o.count, o.ready = 0, 0
+	o.count, o.ready, o.unmatched = 0, 0, 0
 	for key := range r.byOwner[uid] {
+		if _, ok := r.unmatched(r.pods[key]); ok {
+			o.unmatched++
+		}
 		if _, ok := r.counts(r.pods[key]); ok {
 			o.count++
 			if podReady(r.pods[key]) {
@@ -304,6 +331,8 @@ func (r *ReplicaSetTracker) Holds() (bool, string) {
 			return false, fmt.Sprintf("%s %s/%s status.replicas is %d, wants %d", o.kind, o.ns, o.name, o.status, o.spec)
 		case o.observed != o.gen:
 			return false, fmt.Sprintf("%s %s/%s observedGeneration %d is behind generation %d", o.kind, o.ns, o.name, o.observed, o.gen)
+		case o.unmatched > 0:
+			return false, fmt.Sprintf("%s %s/%s still owns %d pods its selector no longer matches", o.kind, o.ns, o.name, o.unmatched)
 		}
 	}
 	if len(r.orphans) > 0 {

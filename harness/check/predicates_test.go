@@ -45,6 +45,9 @@ func groundTruth(api *apiserver.Server) bool {
 		}
 		ref := metav1.GetControllerOf(p)
 		for _, ow := range owners {
+			if ref != nil && ref.UID == ow.uid && ow.ns == p.Namespace && !ow.sel.Matches(labels.Set(p.Labels)) {
+				return false // owned but no longer selected: not yet released
+			}
 			if !ow.sel.Matches(labels.Set(p.Labels)) || ow.ns != p.Namespace {
 				continue
 			}
@@ -122,6 +125,16 @@ func TestReplicaSetsPredicateAgreesWithGroundTruth(t *testing.T) {
 				serve(&apiserver.Request{Verb: apiserver.Patch, Kind: apiserver.ReplicaSets, Namespace: "default", Name: "a", Subresource: "scale",
 					PatchType: types.MergePatchType, Patch: []byte(`{"spec":{"replicas":5}}`)})
 			})
+			w.At(50*time.Second, func() {
+				// Relabel one of a's pods out of its selector: released, replaced.
+				for _, o := range c.API.Objects(apiserver.Pods) {
+					if o.GetLabels()["app"] == "a" && metav1.GetControllerOf(o) != nil {
+						serve(&apiserver.Request{Verb: apiserver.Patch, Kind: apiserver.Pods, Namespace: "default", Name: o.GetName(),
+							PatchType: types.MergePatchType, Patch: []byte(`{"metadata":{"labels":{"app":"debug"}}}`)})
+						return
+					}
+				}
+			})
 			w.At(60*time.Second, func() { _ = c.LoseNode("node-1") })
 			w.At(8*time.Minute, func() {
 				orphan := metav1.DeletePropagationOrphan
@@ -135,3 +148,37 @@ func TestReplicaSetsPredicateAgreesWithGroundTruth(t *testing.T) {
 		})
 	}
 }
+
+// A controller that never releases a relabelled pod has not converged, even
+// when it has created a replacement.
+func TestReplicaSetsPredicateWantsRelabelledPodsReleased(t *testing.T) {
+	p := check.ReplicaSets()
+	owner := rs("a", 1, "a")
+	owner.UID, owner.Generation = "rs-uid", 1
+	owner.Status = appsv1.ReplicaSetStatus{Replicas: 1, ObservedGeneration: 1}
+	t0 := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "a", UID: "rs-uid", Controller: ptrBool(true)}
+	mk := func(name, app string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(name),
+			Labels: map[string]string{"app": app}, OwnerReferences: []metav1.OwnerReference{t0}}}
+	}
+	p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.ReplicaSets, Object: owner})
+	first := mk("p1", "a")
+	p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.Pods, Object: first})
+	ok, why := p.Holds()
+	require.True(t, ok, why)
+
+	relabelled := mk("p1", "debug")
+	p.Observe(apiserver.Event{Type: "MODIFIED", Kind: apiserver.Pods, Object: relabelled, Old: first})
+	p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.Pods, Object: mk("p2", "a")})
+	ok, why = p.Holds()
+	assert.False(t, ok)
+	assert.Contains(t, why, "still owns 1 pods its selector no longer matches")
+
+	released := relabelled.DeepCopy()
+	released.OwnerReferences = nil
+	p.Observe(apiserver.Event{Type: "MODIFIED", Kind: apiserver.Pods, Object: released, Old: relabelled})
+	ok, why = p.Holds()
+	assert.True(t, ok, why)
+}
+
+func ptrBool(b bool) *bool { return &b }
