@@ -145,37 +145,39 @@ func active(p *corev1.Pod) bool {
 	return p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
 }
 
-// counts reports whether pod counts toward an owner, and which.
-func (r *ReplicaSetTracker) counts(p *corev1.Pod) (types.UID, bool) {
+// ownerOf is the known owner of an active pod (nil if none), and whether the
+// owner's selector still matches the pod.
+func (r *ReplicaSetTracker) ownerOf(p *corev1.Pod) (*rsOwner, bool) {
 	if p == nil || !active(p) {
-		return "", false
+		return nil, false
 	}
 	ref := metav1.GetControllerOfNoCopy(p)
 	if ref == nil {
-		return "", false
+		return nil, false
 	}
 	o := r.owners[ref.UID]
-	if o == nil || o.ns != p.Namespace || !o.sel.Matches(labels.Set(p.Labels)) {
-		return "", false
+	if o == nil || o.ns != p.Namespace {
+		return nil, false
 	}
-	return ref.UID, true
+	return o, o.sel.Matches(labels.Set(p.Labels))
 }
 
-// unmatched reports whether pod is owned by a known owner whose selector no
-// longer matches it (a pod the owner should release), and which owner.
-func (r *ReplicaSetTracker) unmatched(p *corev1.Pod) (types.UID, bool) {
-	if p == nil || !active(p) {
-		return "", false
+// tally adds (sign 1) or takes away (sign -1) a pod's part in its owner's
+// counts: matching pods count (and ready ones), others are unmatched.
+func (r *ReplicaSetTracker) tally(p *corev1.Pod, sign int32) *rsOwner {
+	o, matches := r.ownerOf(p)
+	switch {
+	case o == nil:
+		return nil
+	case !matches:
+		o.unmatched += sign
+		return nil
 	}
-	ref := metav1.GetControllerOfNoCopy(p)
-	if ref == nil {
-		return "", false
+	o.count += sign
+	if podReady(p) {
+		o.ready += sign
 	}
-	o := r.owners[ref.UID]
-	if o == nil || o.ns != p.Namespace || o.sel.Matches(labels.Set(p.Labels)) {
-		return "", false
-	}
-	return ref.UID, true
+	return o
 }
 
 func (r *ReplicaSetTracker) Observe(ev apiserver.Event) {
@@ -208,15 +210,7 @@ func deref(p *int32) int32 {
 func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 	key := podKey(p)
 	old := r.pods[key]
-	if uid, ok := r.counts(old); ok {
-		r.owners[uid].count--
-		if podReady(old) {
-			r.owners[uid].ready--
-		}
-	}
-	if uid, ok := r.unmatched(old); ok {
-		r.owners[uid].unmatched--
-	}
+	r.tally(old, -1)
 	if old != nil {
 		if ref := metav1.GetControllerOfNoCopy(old); ref != nil {
 			delete(r.byOwner[ref.UID], key)
@@ -240,18 +234,8 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 	case active(p):
 		r.orphans[key] = true
 	}
-	if uid, ok := r.unmatched(p); ok {
-		r.owners[uid].unmatched++
-	}
-	if uid, ok := r.counts(p); ok {
-		o := r.owners[uid]
-		o.count++
-		if podReady(p) {
-			o.ready++
-		}
-		if typ == watch.Added {
-			r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-o.spec))
-		}
+	if o := r.tally(p, 1); o != nil && typ == watch.Added {
+		r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-o.spec))
 	}
 }
 
@@ -291,15 +275,7 @@ func (r *ReplicaSetTracker) observeOwner(typ watch.EventType, uid types.UID, o *
 	// A new owner, or a new selector: count its pods again.
 	o.count, o.ready, o.unmatched = 0, 0, 0
 	for key := range r.byOwner[uid] {
-		if _, ok := r.unmatched(r.pods[key]); ok {
-			o.unmatched++
-		}
-		if _, ok := r.counts(r.pods[key]); ok {
-			o.count++
-			if podReady(r.pods[key]) {
-				o.ready++
-			}
-		}
+		r.tally(r.pods[key], 1)
 	}
 }
 
