@@ -134,10 +134,7 @@ func validatePodTemplate(tmpl *corev1.PodTemplateSpec) fieldErrs {
 func validateReplicaSet(obj, old Object) fieldErrs {
 	rs := obj.(*appsv1.ReplicaSet)
 	errs := validateMeta(obj, old)
-	var oldSel *metav1.LabelSelector
-	if old != nil {
-		oldSel = old.(*appsv1.ReplicaSet).Spec.Selector
-	}
+	oldSel := oldSelector(old, func(o *appsv1.ReplicaSet) *metav1.LabelSelector { return o.Spec.Selector })
 	errs = append(errs, validateWorkload(rs.Spec.Selector, &rs.Spec.Template, rs.Spec.Replicas, oldSel, old != nil)...)
 	errs = append(errs, nonNegative(specPath.Child("minReadySeconds"), rs.Spec.MinReadySeconds)...)
 	return errs
@@ -168,10 +165,7 @@ func validateReplicationController(obj, old Object) fieldErrs {
 func validateDeployment(obj, old Object) fieldErrs {
 	d := obj.(*appsv1.Deployment)
 	errs := validateMeta(obj, old)
-	var oldSel *metav1.LabelSelector
-	if old != nil {
-		oldSel = old.(*appsv1.Deployment).Spec.Selector
-	}
+	oldSel := oldSelector(old, func(o *appsv1.Deployment) *metav1.LabelSelector { return o.Spec.Selector })
 	errs = append(errs, validateWorkload(d.Spec.Selector, &d.Spec.Template, d.Spec.Replicas, oldSel, old != nil)...)
 	sp := specPath.Child("strategy")
 	switch d.Spec.Strategy.Type {
@@ -233,10 +227,7 @@ func validateStatefulSet(obj, old Object) fieldErrs {
 func validateDaemonSet(obj, old Object) fieldErrs {
 	ds := obj.(*appsv1.DaemonSet)
 	errs := validateMeta(obj, old)
-	var oldSel *metav1.LabelSelector
-	if old != nil {
-		oldSel = old.(*appsv1.DaemonSet).Spec.Selector
-	}
+	oldSel := oldSelector(old, func(o *appsv1.DaemonSet) *metav1.LabelSelector { return o.Spec.Selector })
 	errs = append(errs, validateWorkload(ds.Spec.Selector, &ds.Spec.Template, nil, oldSel, old != nil)...)
 	return errs
 }
@@ -285,4 +276,13 @@ func intOrPercentIsZero(v *intstr.IntOrString) bool {
 		return v.IntVal == 0
 	}
 	return strings.TrimSuffix(v.StrVal, "%") == "0"
+}
+
+// oldSelector is the selector of the object being replaced (nil on create),
+// for the immutability check.
+func oldSelector[T Object](old Object, sel func(T) *metav1.LabelSelector) *metav1.LabelSelector {
+	if old == nil {
+		return nil
+	}
+	return sel(old.(T))
 }
