@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
 )
@@ -20,9 +21,43 @@ type Strategy struct {
 	Summary string
 	// Kinds are the kinds of object the strategy's controllers reconcile.
 	Kinds []apiserver.Kind
-	// Start starts the strategy's controllers on the API server. Decisions go
-	// to tr (may be nil).
-	Start func(api *apiserver.Server, tr *trace.Recorder)
+	// Controllers are the processes the strategy runs, each started in a
+	// Context of its own so that the harness can crash, restart or duplicate
+	// one (fault injection).
+	Controllers []Controller
+}
+
+// Controller is one controller process of a strategy.
+type Controller struct {
+	// Name is the controller's client name in the history and in failures.
+	Name string
+	// Kinds are the kinds it reconciles (fault plans name controllers by
+	// kind: crash-controller: rs).
+	Kinds []apiserver.Kind
+	// Run starts the controller's workers in ctx and returns. Decisions go to
+	// tr (may be nil).
+	Run func(ctx *controller.Context, tr *trace.Recorder)
+}
+
+// Start runs every controller of the strategy on the API server, each in a
+// new Context, and returns the contexts in the order of Controllers.
+func (s Strategy) Start(api *apiserver.Server, tr *trace.Recorder) []*controller.Context {
+	out := make([]*controller.Context, len(s.Controllers))
+	for i, c := range s.Controllers {
+		out[i] = controller.NewContext(c.Name, api)
+		c.Run(out[i], tr)
+	}
+	return out
+}
+
+// Controller finds a controller of the strategy by name.
+func (s Strategy) Controller(name string) (Controller, bool) {
+	for _, c := range s.Controllers {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Controller{}, false
 }
 
 var registry = map[string]Strategy{}
@@ -56,14 +91,17 @@ func Names() []string {
 // replicaSetStrategy runs the ReplicaSet and ReplicationController models with
 // the given options.
 func replicaSetStrategy(name, summary string, opts replicaset.Options) Strategy {
-	return Strategy{Name: name, Summary: summary, Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers}, Start: func(api *apiserver.Server, tr *trace.Recorder) {
-		rs := opts
-		rs.Name, rs.Kind, rs.Trace = name, apiserver.ReplicaSets, tr
-		replicaset.Start(api, rs)
-		rc := opts
-		rc.Name, rc.Kind, rc.Trace = name+"/rc", apiserver.ReplicationControllers, tr
-		replicaset.Start(api, rc)
-	}}
+	run := func(kind apiserver.Kind) func(*controller.Context, *trace.Recorder) {
+		return func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Kind, o.Trace = ctx.Name(), kind, tr
+			replicaset.StartWithContext(ctx, o)
+		}
+	}
+	return Strategy{Name: name, Summary: summary, Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers},
+		Controllers: []Controller{
+			{Name: name, Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: run(apiserver.ReplicaSets)},
+			{Name: name + "/rc", Kinds: []apiserver.Kind{apiserver.ReplicationControllers}, Run: run(apiserver.ReplicationControllers)}}}
 }
 
 func init() {

@@ -29,6 +29,9 @@ type Check struct {
 
 func (c Check) String() string { return fmt.Sprintf("%s%s%d", c.Field, c.Op, c.Value) }
 
+// Object is the object the condition reads (a fault's trigger).
+func (c *Condition) Object() (apiserver.Kind, string) { return c.Kind, c.Name }
+
 func (c *Condition) String() string {
 	parts := []string{c.Target}
 	for _, ch := range c.Checks {

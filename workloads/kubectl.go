@@ -8,14 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -114,7 +113,7 @@ func (r *Runner) run(s Step) {
 	rec := r.cluster.API.History()
 	start := rec.Stamp(r.ctx.World().Elapsed())
 	err := r.do(s)
-	rec.AddMark(history.Mark{What: "step: " + res.Step, Start: start, End: rec.Stamp(r.ctx.World().Elapsed())})
+	rec.AddMark(history.Mark{Tag: "step", What: "step: " + res.Step, Start: start, End: rec.Stamp(r.ctx.World().Elapsed())})
 	expected := s.ExpectError != "" || s.ExpectErrorMessage != ""
 	want := string(s.ExpectError)
 	if s.ExpectErrorMessage != "" {
@@ -485,35 +484,9 @@ func (r *Runner) pause(pause bool, kind apiserver.Kind, ns, name string) error {
 // own grace period (or the step's gracePeriod). Unlike kubectl it does not
 // wait for the pods to be gone.
 func (r *Runner) drain(s Step) error {
-	c := r.ctx.Client()
 	_, node, err := ParseTarget(s.Target)
 	if err != nil {
 		return err
 	}
-	if _, err := c.Patch(apiserver.Nodes, "", node, types.StrategicMergePatchType, []byte(`{"spec":{"unschedulable":true}}`), ""); err != nil {
-		return err
-	}
-	resp := c.Do(&apiserver.Request{Verb: apiserver.List, Kind: apiserver.Pods, FieldSelector: fields.OneTermEqualSelector("spec.nodeName", node)})
-	if resp.Err != nil {
-		return resp.Err
-	}
-	type podRef struct{ ns, name string }
-	var pods []podRef
-	for _, o := range resp.Items {
-		pod, ok := o.(*corev1.Pod)
-		if !ok || pod.Spec.NodeName != node || pod.DeletionTimestamp != nil {
-			continue
-		}
-		if ref := metav1.GetControllerOf(pod); ref != nil && ref.Kind == string(apiserver.DaemonSets) {
-			continue
-		}
-		pods = append(pods, podRef{pod.Namespace, pod.Name})
-	}
-	for _, p := range pods {
-		err := c.Delete(apiserver.Pods, p.ns, p.name, &metav1.DeleteOptions{GracePeriodSeconds: s.GracePeriod})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("drain %s: deleting pod %s/%s: %w", node, p.ns, p.name, err)
-		}
-	}
-	return nil
+	return faults.Drain(r.ctx.Client(), node, s.GracePeriod)
 }

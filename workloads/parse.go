@@ -55,7 +55,8 @@ import (
 //	expect:
 //	  convergeWithin: 5m
 //	  stableFor: 30s
-//	faults: []                         # reserved: must be empty
+//	faults:                            # what goes wrong: see ParseFaults
+//	  - {at: 1m, lose-node: node/node-2, for: 2m}
 //
 // Every step has one action; the actions and their options are in stepOptions.
 // Besides create, apply, scale, annotate, label, delete, cordon, uncordon,
@@ -333,9 +334,7 @@ func (p *parser) parse(data []byte) *Scenario {
 	}
 
 	if e, ok := top["faults"]; ok {
-		if v := content(e.val); v != nil && !isNull(v) && !(v.Kind == yaml.SequenceNode && len(v.Content) == 0) {
-			p.fail(e.key, "faults", "Forbidden: not supported yet: fault plans come with the fault-plan issue; leave faults empty ([]) or remove it")
-		}
+		sc.Faults = p.faultPlan(e.val, "faults", clusterOK)
 	}
 	sc.Defaults()
 	return sc
@@ -1184,8 +1183,17 @@ func listSome(list []string, n int) string {
 }
 
 // suggest is the known word closest to key (a typo: at most two edits, or a
-// difference of case), or "".
+// difference of case; or the one known word that starts with key-), or "".
 func suggest(key string, known []string) string {
+	var prefixed []string
+	for _, k := range known {
+		if strings.HasPrefix(k, key+"-") {
+			prefixed = append(prefixed, k)
+		}
+	}
+	if len(prefixed) == 1 {
+		return prefixed[0]
+	}
 	best, bestD := "", 3
 	for _, k := range known {
 		d := editDistance(strings.ToLower(key), strings.ToLower(k))

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 )
@@ -31,6 +32,8 @@ type Scenario struct {
 	// Load is the CPU load on the pods over time, for the autoscaler models
 	// (the metrics they read); in the order written, at never decreasing.
 	Load []LoadPoint
+	// Faults is the fault plan: what goes wrong, and when.
+	Faults faults.Plan
 }
 
 // LoadPoint sets the CPU load of some pods from a virtual time on, until the
@@ -312,6 +315,12 @@ func (sc *Scenario) HasConditions() bool {
 		}
 	}
 	return false
+}
+
+// LastDisturbance is the latest time a step can happen or a fault can still
+// be active: convergence is judged after it.
+func (sc *Scenario) LastDisturbance() time.Duration {
+	return max(sc.LastStep(), sc.Faults.LastHeal())
 }
 
 // LastStep is the virtual time of the last step (0 without steps). With

@@ -145,6 +145,49 @@ type Interception struct {
 	Rewrite func(req *Request, resp *Response) *Response
 }
 
+// Chain combines interceptors: latencies add up, the first rejection wins,
+// a lost response is lost, rewrites apply in order. Nil ones are skipped.
+func Chain(ics ...Interceptor) Interceptor {
+	var out chain
+	for _, ic := range ics {
+		if ic != nil {
+			out = append(out, ic)
+		}
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
+type chain []Interceptor
+
+func (c chain) Intercept(req *Request) Interception {
+	var sum Interception
+	for _, ic := range c {
+		x := ic.Intercept(req)
+		sum.ExtraLatency += x.ExtraLatency
+		if sum.Reject == nil && !sum.LoseResponse {
+			sum.Reject = x.Reject
+		}
+		if sum.Reject == nil && x.LoseResponse {
+			sum.LoseResponse, sum.Timeout = true, max(sum.Timeout, x.Timeout)
+		}
+		if x.Rewrite != nil {
+			if prev := sum.Rewrite; prev != nil {
+				next := x.Rewrite
+				sum.Rewrite = func(req *Request, resp *Response) *Response { return next(req, prev(req, resp)) }
+			} else {
+				sum.Rewrite = x.Rewrite
+			}
+		}
+	}
+	return sum
+}
+
 // Server is the simulated API server.
 type Server struct {
 	w        *sim.World
@@ -190,6 +233,9 @@ func New(w *sim.World, cfg Config) *Server {
 	s.rv = 1
 	return s
 }
+
+// Config is the server's configuration.
+func (s *Server) Config() Config { return s.cfg }
 
 // World is the simulation the server runs in.
 func (s *Server) World() *sim.World { return s.w }

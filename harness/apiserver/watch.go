@@ -174,6 +174,11 @@ func (wt *Watcher) Stop() { wt.end(nil) }
 // handler gets an Error event and the client is expected to watch again.
 func (wt *Watcher) Drop(err error) { wt.end(err) }
 
+// SetDelay changes how long the watcher's next events take to arrive (a
+// stale cache, for fault injection). Delivery stays in order: an event never
+// overtakes one offered before it.
+func (wt *Watcher) SetDelay(d Dist) { wt.delay = d }
+
 // Closed reports whether the watch has ended.
 func (wt *Watcher) Closed() bool { return wt.closed }
 

@@ -267,8 +267,12 @@ func (r LinearizabilityResult) Visualize(path string) error {
 	info := r.info
 	var notes []porcupine.Annotation
 	for _, m := range r.marks {
-		notes = append(notes, porcupine.Annotation{Tag: "workload", Start: int64(m.Start.Seq), End: int64(m.End.Seq),
-			Description: m.What, Details: fmt.Sprintf("%v – %v", m.Start.Time, m.End.Time), BackgroundColor: "#fde9b5"})
+		tag, color := "workload", "#fde9b5"
+		if m.Tag == "fault" {
+			tag, color = "faults", "#f8c9c4"
+		}
+		notes = append(notes, porcupine.Annotation{Tag: tag, Start: int64(m.Start.Seq), End: int64(m.End.Seq),
+			Description: m.What, Details: fmt.Sprintf("%v – %v", m.Start.Time, m.End.Time), BackgroundColor: color})
 	}
 	info.AddAnnotations(notes)
 	return porcupine.VisualizePath(r.model, info, path)

@@ -184,6 +184,15 @@ func (c *Cluster) ReturnNode(node string) error {
 	return nil
 }
 
+// NodeSpec is the spec a live node joined with.
+func (c *Cluster) NodeSpec(node string) (NodeSpec, bool) {
+	k := c.kubelets[node]
+	if k == nil || k.removed {
+		return NodeSpec{}, false
+	}
+	return k.spec, true
+}
+
 // AddNode joins a new node: its kubelet registers the Node object through the
 // API (create, then a status update with Ready=True) and starts watching.
 func (c *Cluster) AddNode(spec NodeSpec) error {

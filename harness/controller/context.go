@@ -2,6 +2,7 @@ package controller
 
 import (
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -28,8 +29,15 @@ type Context struct {
 // NewContext returns the context of a controller named name. Start its
 // workers with Go.
 func NewContext(name string, api *apiserver.Server) *Context {
+	return NewContextWithStream(name, api, name)
+}
+
+// NewContextWithStream is NewContext with the random stream named stream
+// instead of after the controller: a restarted controller keeps its client
+// name but draws new numbers.
+func NewContextWithStream(name string, api *apiserver.Server, stream string) *Context {
 	w := api.World()
-	c := &Context{name: name, w: w, api: api, group: w.NewGroup(name), rand: w.Rand("controller/" + name),
+	c := &Context{name: name, w: w, api: api, group: w.NewGroup(name), rand: w.Rand("controller/" + stream),
 		informers: map[apiserver.Kind]*Informer{}}
 	c.client = &Client{ctx: c, name: name}
 	return c
@@ -66,10 +74,48 @@ func (c *Context) Parallel(n int, fn func(i int)) { c.w.Parallel(n, fn) }
 // Failed reports whether the controller panicked (and was stopped).
 func (c *Context) Failed() bool { return c.group.Failed() }
 
+// Kill stops the controller as a crash of its process would: its coroutines
+// end where they are, its watches close, and nothing it held in memory
+// (caches, queues, expectations) survives. It is not a failure of the
+// controller. Start a new instance in a new Context to restart it.
+func (c *Context) Kill() {
+	c.group.Halt()
+	for _, kind := range sortedKinds(c.informers) {
+		if wt := c.informers[kind].watch; wt != nil {
+			wt.Stop()
+		}
+	}
+}
+
+// Group is the controller's coroutines (to stall them: a fault).
+func (c *Context) Group() *sim.Group { return c.group }
+
+// Dead reports whether the controller was killed or failed.
+func (c *Context) Dead() bool { return c.group.Dead() }
+
+// Informers are the controller's informers, in kind order (for fault
+// injection: a watch delay reaches their watches).
+func (c *Context) Informers() []*Informer {
+	out := make([]*Informer, 0, len(c.informers))
+	for _, k := range sortedKinds(c.informers) {
+		out = append(out, c.informers[k])
+	}
+	return out
+}
+
+func sortedKinds(m map[apiserver.Kind]*Informer) []apiserver.Kind {
+	out := make([]apiserver.Kind, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // guard runs an event handler of this controller, turning a panic into a
 // failure of the controller instead of a crash of the harness.
 func (c *Context) guard(fn func()) {
-	if c.group.Failed() {
+	if c.group.Dead() {
 		return
 	}
 	defer func() {

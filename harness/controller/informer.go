@@ -118,7 +118,7 @@ func (inf *Informer) WaitForCacheSync() {
 func (inf *Informer) list() {
 	c := inf.ctx
 	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind}, func(resp *apiserver.Response) {
-		if c.group.Failed() {
+		if c.group.Dead() {
 			return
 		}
 		if resp.Err != nil {
@@ -144,7 +144,7 @@ func (inf *Informer) startWatch() {
 	c := inf.ctx
 	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, ResourceVersion: inf.rv, Delay: c.WatchDelay},
 		func(ev apiserver.Event) {
-			if c.group.Failed() {
+			if c.group.Dead() {
 				return
 			}
 			if ev.Type == watch.Error {

@@ -54,6 +54,7 @@ type Op struct {
 // Mark is a stretch of the timeline worth showing beside the operations: a
 // workload step, a fault.
 type Mark struct {
+	Tag   string `json:"tag,omitempty"` // "step" or "fault"
 	What  string `json:"what"`
 	Start Stamp  `json:"start"`
 	End   Stamp  `json:"end"`

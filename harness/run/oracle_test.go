@@ -8,6 +8,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
@@ -19,10 +20,11 @@ import (
 // TestConvergenceCatchesAControllerThatStopsReconciling plants the bug: the
 // ReplicaSet controller stops after 60 s, before the scenario's last scale.
 func TestConvergenceCatchesAControllerThatStopsReconciling(t *testing.T) {
-	frozen := models.Strategy{Name: "stops-at-60s", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Start: func(api *apiserver.Server, tr *trace.Recorder) {
-		ctl := replicaset.Start(api, replicaset.Options{Trace: tr})
-		api.World().At(60*time.Second, ctl.Stop)
-	}}
+	frozen := models.Strategy{Name: "stops-at-60s", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Controllers: []models.Controller{{Name: "stops-at-60s",
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			ctl := replicaset.StartWithContext(ctx, replicaset.Options{Name: ctx.Name(), Trace: tr})
+			ctx.World().At(60*time.Second, ctl.Stop)
+		}}}}
 	sc, err := workloads.Lookup("rs-scale-down-deletion-cost")
 	require.NoError(t, err)
 	res, err := Run(Config{Scenario: sc, Strategy: frozen, Seed: 1})

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
@@ -58,14 +59,17 @@ type Summary struct {
 	ConvergenceLatency string `json:"convergenceLatency,omitempty"`
 	ConvergenceMillis  *int64 `json:"convergenceMillis,omitempty"`
 	// Failures are controllers that panicked or blocked (each one fails the run).
-	Failures    []sim.Failure          `json:"failures,omitempty"`
-	Steps       []workloads.StepResult `json:"steps"`
-	VirtualTime string                 `json:"virtualTime"`
-	Events      uint64                 `json:"events"`
-	Requests    map[string]int         `json:"requests"` // by verb
-	PodsCreated int                    `json:"podsCreated"`
-	PodsDeleted int                    `json:"podsDeleted"`
-	Decisions   int                    `json:"decisions"`
+	Failures []sim.Failure          `json:"failures,omitempty"`
+	Steps    []workloads.StepResult `json:"steps"`
+	// Faults: what became of each fault of the plan (when it started and
+	// healed, what it touched).
+	Faults      []faults.Record `json:"faults,omitempty"`
+	VirtualTime string          `json:"virtualTime"`
+	Events      uint64          `json:"events"`
+	Requests    map[string]int  `json:"requests"` // by verb
+	PodsCreated int             `json:"podsCreated"`
+	PodsDeleted int             `json:"podsDeleted"`
+	Decisions   int             `json:"decisions"`
 	// Replica metrics over the run, and how far the scale-down decisions are
 	// from the upstream ranking.
 	MaxOvershoot       int           `json:"maxOvershoot"`
@@ -107,31 +111,39 @@ func Run(cfg Config) (*Result, error) {
 	if maxEvents == 0 {
 		maxEvents = 50_000_000
 	}
-	last := sc.LastStep()
+	last := sc.LastDisturbance()
 	w := sim.New(cfg.Seed, sim.Limits{MaxTime: last + sc.Expect.ConvergeWithin + sc.Expect.StableFor + time.Minute, MaxEvents: maxEvents})
 	c, err := cluster.New(w, sc.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
-	c.API.Interceptor = cfg.Interceptor
 	if cfg.Setup != nil {
 		cfg.Setup(c)
 	}
 	counts := &counter{}
 	c.API.OnCommit(counts.observe)
 	tr := &trace.Recorder{}
-	cfg.Strategy.Start(c.API, tr)
+	ctls := cfg.Strategy.Start(c.API, tr)
 	replicas := check.ReplicaSets()
 	replicas.Clock = w.Elapsed
 	conv := check.WatchConvergence(c.API, replicas, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	inv := check.WatchInvariants(c.API)
 	watches := check.ObserveWatches(c.API)
-	runner := workloads.Start(sc, c, conv.Begin) // the last step is the last disturbance
+	// The last disturbance: the last step done and the last fault healed.
+	quiet := 0
+	settle := func() {
+		if quiet++; quiet == 2 {
+			conv.Begin()
+		}
+	}
+	inj := faults.Start(faults.Env{Cluster: c, Strategy: cfg.Strategy, Controllers: ctls, Trace: tr}, sc.Faults, settle)
+	c.API.Interceptor = apiserver.Chain(cfg.Interceptor, inj)
+	runner := workloads.Start(sc, c, settle)
 	out := w.Run()
 
 	s := Summary{Scenario: sc.Name, Strategy: cfg.Strategy.Name, Seed: cfg.Seed,
-		Failures: w.Failures(), Steps: runner.Results, VirtualTime: out.Now.String(), Events: out.Events,
+		Failures: w.Failures(), Steps: runner.Results, Faults: inj.Records, VirtualTime: out.Now.String(), Events: out.Events,
 		Requests: map[string]int{}, PodsCreated: counts.created, PodsDeleted: counts.deleted, Decisions: len(tr.Decisions()),
 		Replay: fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", sc.Name, cfg.Strategy.Name, cfg.Seed)}
 	ops := c.API.History().Ops()

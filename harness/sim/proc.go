@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime/debug"
+	"time"
 )
 
 // ErrNotInProc is the panic value of a blocking primitive called outside a
@@ -22,6 +23,8 @@ type Group struct {
 	w      *World
 	procs  []*Proc // the live ones (finished ones leave, so long runs do not accumulate them)
 	failed bool
+	halted bool          // Halt was called: a crash injected from outside, not a failure
+	frozen time.Duration // until then, no coroutine of the group runs (Freeze)
 	onFail []func(Failure)
 }
 
@@ -30,6 +33,24 @@ func (w *World) NewGroup(name string) *Group { return &Group{Name: name, w: w} }
 
 // Failed reports whether a coroutine of the group panicked.
 func (g *Group) Failed() bool { return g.failed }
+
+// Halt kills every coroutine of the group without recording a failure: the
+// process was killed from outside (a crash fault). Coroutines started later
+// do not run.
+func (g *Group) Halt() {
+	g.halted = true
+	for _, q := range append([]*Proc(nil), g.procs...) {
+		q.kill()
+	}
+}
+
+// Freeze stalls the group until the virtual time until: a coroutine due to
+// run before then waits until then (a stalled process: a long GC pause, a
+// starved CPU). Events delivered to the group's handlers still arrive.
+func (g *Group) Freeze(until time.Duration) { g.frozen = max(g.frozen, until) }
+
+// Dead reports whether the group has stopped: it failed or was halted.
+func (g *Group) Dead() bool { return g.failed || g.halted }
 
 // OnFailure registers fn to run (as an event handler) when the group fails.
 func (g *Group) OnFailure(fn func(Failure)) { g.onFail = append(g.onFail, fn) }
@@ -59,7 +80,7 @@ func (g *Group) Go(name string, fn func()) *Proc {
 	w := g.w
 	w.seq++
 	p := &Proc{id: w.seq, name: g.Name + "/" + name, group: g, body: fn}
-	if g.failed {
+	if g.Dead() {
 		return p
 	}
 	p.slot = len(g.procs)
@@ -92,6 +113,10 @@ func (p *Proc) start() {
 // resume runs p until it blocks again or returns.
 func (w *World) resume(p *Proc) {
 	if p.done || p.killed {
+		return
+	}
+	if f := p.group.frozen; f > w.now {
+		w.At(f, func() { w.resume(p) })
 		return
 	}
 	if !p.started {
