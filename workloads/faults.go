@@ -378,3 +378,38 @@ func (p *parser) dist(n *yaml.Node, path string) (apiserver.Dist, bool) {
 	}
 	return apiserver.Dist{Min: a, Max: b}, true
 }
+
+// FaultScope is what a random fault plan (faults.Random) may touch in this
+// scenario: its nodes, its workloads' pods (by their selectors), its owners
+// and their controllers, within the time its steps take (at least two
+// minutes).
+func (sc *Scenario) FaultScope() faults.Scope {
+	s := faults.Scope{Window: max(sc.LastStep(), 2*time.Minute)}
+	for _, ns := range sc.Cluster.NodeSpecs() {
+		s.Nodes = append(s.Nodes, ns.Name)
+	}
+	for _, o := range sc.AllObjects() {
+		kind := apiserver.KindOf(o)
+		short, ok := ownerShortName[kind]
+		if !ok || o.GetName() == "" || o.GetNamespace() != "" && o.GetNamespace() != "default" {
+			continue
+		}
+		s.Owners = appendNew(s.Owners, short+"/"+o.GetName())
+		s.Controllers = appendNew(s.Controllers, short)
+		if tl := templateLabels(o); len(tl) > 0 {
+			k := sortedKeys(tl)[0]
+			s.Selectors = appendNew(s.Selectors, k+"="+tl[k])
+		}
+	}
+	return s
+}
+
+var ownerShortName = map[apiserver.Kind]string{apiserver.ReplicaSets: "rs", apiserver.ReplicationControllers: "rc",
+	apiserver.Deployments: "deploy", apiserver.StatefulSets: "sts", apiserver.DaemonSets: "ds"}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}

@@ -57,6 +57,7 @@ import (
 //	  stableFor: 30s
 //	faults:                            # what goes wrong: see ParseFaults
 //	  - {at: 1m, lose-node: node/node-2, for: 2m}
+//	run: {strategy: naive, seed: 7}    # ctrlsim run's defaults (a repro.yaml has them)
 //
 // Every step has one action; the actions and their options are in stepOptions.
 // Besides create, apply, scale, annotate, label, delete, cordon, uncordon,
@@ -93,6 +94,12 @@ func ParseScenario(file string, data []byte, read func(name string) ([]byte, err
 	sc := p.parse(data)
 	if err := p.errs.err(); err != nil {
 		return nil, err
+	}
+	sc.text, sc.read, sc.file = data, read, file
+	if read == nil {
+		sc.read = func(name string) ([]byte, error) {
+			return nil, fmt.Errorf("no file %s: this scenario may name none", name)
+		}
 	}
 	return sc, nil
 }
@@ -140,7 +147,8 @@ var (
 		RollingUpdate: {"to", "image", "container", "updatePeriod", "pollInterval", "updateTimeout"},
 		Drain:         {"gracePeriod"},
 	}
-	topKeys    = []string{"name", "summary", "heavy", "cluster", "manifests", "steps", "load", "expect", "faults"}
+	topKeys    = []string{"name", "summary", "heavy", "cluster", "manifests", "steps", "load", "expect", "faults", "run"}
+	runKeys    = []string{"strategy", "seed"}
 	expectKeys = []string{"convergeWithin", "stableFor", "maxOvershoot"}
 	sourceKeys = []string{"path", "inline"}
 	loadKeys   = []string{"at", "target", "cpu"}
@@ -335,6 +343,25 @@ func (p *parser) parse(data []byte) *Scenario {
 
 	if e, ok := top["faults"]; ok {
 		sc.Faults = p.faultPlan(e.val, "faults", clusterOK)
+	}
+	if e, ok := top["run"]; ok {
+		if v := content(e.val); v == nil || v.Kind != yaml.MappingNode {
+			p.fail(v, "run", "Invalid value: expected strategy and seed (what ctrlsim run uses unless told otherwise)")
+		} else {
+			r := p.fields(v, "run", runKeys)
+			if f, ok := r["strategy"]; ok {
+				sc.Run.Strategy, _ = p.str(f.val, "run.strategy")
+			}
+			if f, ok := r["seed"]; ok {
+				if s, ok := p.str(f.val, "run.seed"); ok {
+					if n, err := strconv.ParseUint(s, 10, 64); err != nil {
+						p.fail(content(f.val), "run.seed", fmt.Sprintf("Invalid value: %q: a seed is a whole number, 0 or more", s))
+					} else {
+						sc.Run.Seed = &n
+					}
+				}
+			}
+		}
 	}
 	sc.Defaults()
 	return sc

@@ -34,6 +34,12 @@ type Scenario struct {
 	Load []LoadPoint
 	// Faults is the fault plan: what goes wrong, and when.
 	Faults faults.Plan
+	// Run: the strategy and seed to run with unless told otherwise.
+	Run RunDefaults
+
+	file string                       // the name it was parsed under
+	text []byte                       // the file as read (SelfContained)
+	read func(string) ([]byte, error) // how its manifest files were read
 }
 
 // LoadPoint sets the CPU load of some pods from a virtual time on, until the

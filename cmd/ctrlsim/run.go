@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"github.com/ctrlsim/ctrlsim/reports"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/faults"
 	simrun "github.com/ctrlsim/ctrlsim/harness/run"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/workloads"
@@ -24,16 +26,20 @@ func init() {
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", "--scenario NAME|FILE [--strategy NAME] [--seed N] [--out DIR] [-o text|json]", stderr)
+	fs := newFlags("run", "--scenario NAME|FILE [--strategy NAME] [--seed N] [--faults FILE] [--random-faults] [--out DIR] [-o text|json]", stderr)
 	scenario := fs.String("scenario", "", "built-in scenario name (see ctrlsim scenarios), or a scenario file (path/to/file.yaml)")
 	strategy := fs.String("strategy", "upstream", "controller strategy (see ctrlsim strategies)")
 	seed := fs.Uint64("seed", 1, "root seed: the same seed replays the same run")
 	out := fs.String("out", "", "run directory for summary.json, history.jsonl and decisions.jsonl (default out/<scenario>/<strategy>/seed-<N>)")
 	output := fs.String("o", "text", "what to print: text or json (the summary)")
 	allowUnknown := fs.Bool("allow-unknown", false, "exit 0 when a check could not conclude")
+	faultsFile := fs.String("faults", "", "a fault plan file (a list of faults) to add to the scenario's faults: (see ctrlsim faults)")
+	randomFaults := fs.Bool("random-faults", false, "add a random fault plan drawn from the seed (swarm testing); the run directory's scenario.yaml keeps it")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if *scenario == "" {
 		fmt.Fprintln(stderr, "ctrlsim run: --scenario is required (see ctrlsim scenarios)")
 		return exitUsage
@@ -54,35 +60,70 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	// A scenario's run: key (a repro.yaml) gives the strategy and seed,
+	// unless the flags say otherwise.
+	if !set["strategy"] && sc.Run.Strategy != "" {
+		*strategy = sc.Run.Strategy
+	}
+	if !set["seed"] && sc.Run.Seed != nil {
+		*seed = *sc.Run.Seed
+	}
 	strat, err := models.Lookup(*strategy)
 	if err != nil {
 		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
 		return exitUsage
 	}
+	if *faultsFile != "" {
+		plan, err := workloads.LoadFaults(*faultsFile, sc)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			fmt.Fprintf(stderr, "ctrlsim run: %s is invalid; nothing was run\n", *faultsFile)
+			return exitUsage
+		}
+		sc.Faults = append(sc.Faults, plan...)
+	}
+	if *randomFaults {
+		sc.Faults = append(sc.Faults, faults.Random(*seed, sc.FaultScope())...)
+	}
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("out", sc.Name, strat.Name, "seed-"+strconv.FormatUint(*seed, 10))
 	}
-	res, err := simrun.Run(simrun.Config{Scenario: sc, Strategy: strat, Seed: *seed})
+	replay := ""
+	switch {
+	case *faultsFile != "" || *randomFaults:
+		// The plan is not in the scenario file: the run directory has it.
+		replay = "ctrlsim replay " + shellQuote(dir)
+	case sc.Source != "":
+		// A scenario from a file replays from that file, not from the catalog.
+		replay = fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", shellQuote(sc.Source), strat.Name, *seed)
+	}
+	return execute("run", sc, strat, *seed, dir, replay, *output, *allowUnknown, stdout, stderr)
+}
+
+// execute runs a scenario, writes its run directory and prints its summary;
+// its exit code says how it went.
+// replay, when not "", is the command that replays it.
+func execute(cmd string, sc *workloads.Scenario, strat models.Strategy, seed uint64, dir, replay, output string, allowUnknown bool, stdout, stderr io.Writer) int {
+	res, err := simrun.Run(simrun.Config{Scenario: sc, Strategy: strat, Seed: seed})
 	if err != nil {
-		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
+		fmt.Fprintf(stderr, "ctrlsim %s: %v\n", cmd, err)
 		return exitUsage
 	}
-	if sc.Source != "" {
-		// A scenario from a file replays from that file, not from the catalog.
-		res.Summary.Replay = fmt.Sprintf("ctrlsim run --scenario %s --strategy %s --seed %d", shellQuote(sc.Source), strat.Name, *seed)
+	if replay != "" {
+		res.Summary.Replay = replay
 	}
 	plots, err := runPlots(res)
 	if err != nil {
-		fmt.Fprintf(stderr, "ctrlsim run: %v\n", err)
+		fmt.Fprintf(stderr, "ctrlsim %s: %v\n", cmd, err)
 		return exitFail
 	}
 	if err := res.WriteDir(dir, plots...); err != nil {
-		fmt.Fprintf(stderr, "ctrlsim run: writing %s: %v\n", dir, err)
+		fmt.Fprintf(stderr, "ctrlsim %s: writing %s: %v\n", cmd, dir, err)
 		return exitFail
 	}
 	s := res.Summary
-	if *output == "json" {
+	if output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		enc.Encode(s)
@@ -93,7 +134,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	case simrun.Pass:
 		return exitOK
 	case simrun.Unknown:
-		if *allowUnknown {
+		if allowUnknown {
 			return exitOK
 		}
 		return exitUnknown
@@ -150,8 +191,21 @@ func printSummary(w io.Writer, s *simrun.Summary, dir string) {
 			fmt.Fprintf(w, "  step failed: %s: %s\n", st.Step, st.Error)
 		}
 	}
+	for _, f := range s.Faults {
+		line := fmt.Sprintf("  fault %s: %s", f.Fault, f.Started)
+		if f.Healed != "" && f.Healed != f.Started {
+			line += " – " + f.Healed
+		}
+		if f.Touched != "" {
+			line += " " + f.Touched
+		}
+		if f.Error != "" {
+			line += " (did not act: " + f.Error + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
 	if s.ConvergenceLatency != "" {
-		fmt.Fprintf(w, "  converged %s after the last step\n", s.ConvergenceLatency)
+		fmt.Fprintf(w, "  converged %s after the last disturbance\n", s.ConvergenceLatency)
 	}
 	fmt.Fprintf(w, "  %s virtual, %d events, pods created %d deleted %d, %d scale-down decisions\n",
 		s.VirtualTime, s.Events, s.PodsCreated, s.PodsDeleted, s.Decisions)

@@ -82,8 +82,27 @@ type Summary struct {
 	Replay string `json:"replay"`
 }
 
+// Signature names how a run failed, for shrinking ("the same failure"):
+// the first failing check, a controller failure, or a runaway; "" when it
+// did not fail.
+func (s *Summary) Signature() string {
+	switch {
+	case s.Verdict == Runaway:
+		return "runaway"
+	case len(s.Failures) > 0:
+		return "controller failure: " + s.Failures[0].Actor
+	}
+	for _, c := range s.Checks {
+		if c.Verdict == check.Fail {
+			return "check " + c.Check
+		}
+	}
+	return ""
+}
+
 // Result is a finished run.
 type Result struct {
+	Scenario  *workloads.Scenario
 	Summary   Summary
 	History   []*history.Op
 	Decisions *trace.Recorder
@@ -170,7 +189,7 @@ func Run(cfg Config) (*Result, error) {
 		s.ConvergenceLatency, s.ConvergenceMillis = d.String(), &ms
 	}
 	s.Verdict = verdict(out, s)
-	return &Result{Summary: s, History: ops, Decisions: tr, Replicas: replicas.Series(), lin: lin}, nil
+	return &Result{Scenario: sc, Summary: s, History: ops, Decisions: tr, Replicas: replicas.Series(), lin: lin}, nil
 }
 
 func verdict(out sim.Outcome, s Summary) string {
@@ -246,6 +265,13 @@ func (r *Result) WriteDir(dir string, extra ...File) error {
 	}
 	if err := write("decisions.jsonl", func(f *os.File) error { return r.Decisions.WriteJSONL(f) }); err != nil {
 		return err
+	}
+	// The scenario as one file, with its fault plan, strategy and seed: the
+	// directory replays from its own files (ctrlsim replay DIR).
+	if text, err := r.Scenario.SelfContained(r.Scenario.Faults, r.Summary.Strategy, r.Summary.Seed); err == nil {
+		if err := os.WriteFile(filepath.Join(tmp, "scenario.yaml"), text, 0o644); err != nil {
+			return err
+		}
 	}
 	for _, f := range extra {
 		if err := os.WriteFile(filepath.Join(tmp, f.Name), f.Data, 0o644); err != nil {
