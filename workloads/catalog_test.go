@@ -19,7 +19,7 @@ func TestCatalog(t *testing.T) {
 	// What each scenario needs that the upstream strategy or the runner does
 	// not have yet ("" for nothing).
 	needs := map[string]string{
-		"rs-self-heal": "", "rs-adopt-after": "", "rs-adopt-before": "", "rs-orphan-delete-readopt": "", "rs-isolate-by-relabel": "",
+		"rs-self-heal": "", "rs-chaos-stale-cache": "", "rs-adopt-after": "", "rs-adopt-before": "", "rs-orphan-delete-readopt": "", "rs-isolate-by-relabel": "",
 		"rs-scale-down-deletion-cost": "", "rs-node-loss": "", "rs-hpa": "HorizontalPodAutoscaler",
 		"rc-reschedule-node-failure": "", "rc-canary-tracks": "", "rc-scale": "", "rc-scale-preconditions": "",
 		"rc-rolling-update":     "rolling-update needs the client-side rolling-update actor of kubectl, not yet in ctrlsim",

@@ -45,6 +45,7 @@ func TestDeterminism(t *testing.T) {
 		{"rs-scale-down-deletion-cost", "upstream"},
 		{"rs-node-loss", "upstream"},
 		{"rc-scale", "random"},
+		{"rs-chaos-stale-cache", "upstream"}, // six faults: lagging watch, slow API, crashes, kills
 	} {
 		t.Run(tc.scenario+"/"+tc.strategy, func(t *testing.T) {
 			first, res := runDigest(t, tc.scenario, tc.strategy, 7)
