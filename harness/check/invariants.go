@@ -21,7 +21,15 @@ import (
 //   - a foreground delete removes the owner only after its blocking
 //     dependents (ownerReferences with blockOwnerDeletion) are gone;
 //   - no controller adopts an object that is being deleted (a terminating
-//     object never gains a controller reference).
+//     object never gains a controller reference);
+//   - Deployment rolling-update bounds: a RollingUpdate Deployment's pods
+//     stay within spec.replicas + maxSurge and its available pods at or
+//     above spec.replicas − maxUnavailable, each side checked only once it
+//     has held since the last change of spec, fault or outside disruption
+//     (the top of invariants_workloads.go says exactly when);
+//   - a StatefulSet has at most one pod object per ordinal identity: no pod
+//     is created (or adopted into an identity) while another pod object,
+//     terminating or not, holds that identity.
 type Invariants struct {
 	w         *sim.World
 	violation *Result
@@ -35,6 +43,11 @@ type Invariants struct {
 	// GCClient is the client name of the garbage collector (default
 	// apiserver.GarbageCollectorClient).
 	GCClient string
+	// FaultActive says whether a fault is in force (nil: never). The
+	// Deployment bounds are not checked while one is, and must hold again
+	// after it before they are checked.
+	FaultActive func() bool
+	wl          *workloadState // the workload invariants' state (invariants_workloads.go)
 }
 
 // WatchInvariants starts checking every commit of api.
@@ -61,6 +74,7 @@ func (inv *Invariants) fail(format string, args ...any) {
 
 // Observe checks one committed change.
 func (inv *Invariants) Observe(ev apiserver.Event) {
+	inv.observeWorkloads(ev)
 	obj := ev.Object
 	uid := obj.GetUID()
 	name := fmt.Sprintf("%s %s", ev.Kind, ev.Key)

@@ -145,9 +145,15 @@ func Run(cfg Config) (*Result, error) {
 	ctls := cfg.Strategy.Start(c.API, tr)
 	replicas := check.ReplicaSets()
 	replicas.Clock = w.Elapsed
-	conv := check.WatchConvergence(c.API, replicas, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
+	// Each kind's "current state matches desired": the ReplicaSet tracker
+	// (which also measures), then the other workload kinds'. They hold
+	// trivially where the scenario has none of their objects.
+	desired := check.All(replicas, check.Deployments(), check.StatefulSets(), check.DaemonSets(), check.HPAs(nil))
+	conv := check.WatchConvergence(c.API, desired, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	inv := check.WatchInvariants(c.API)
+	var inj *faults.Injector
+	inv.FaultActive = func() bool { return inj != nil && inj.Active() }
 	watches := check.ObserveWatches(c.API)
 	// The last disturbance: the last step done and the last fault healed.
 	quiet := 0
@@ -156,7 +162,7 @@ func Run(cfg Config) (*Result, error) {
 			conv.Begin()
 		}
 	}
-	inj := faults.Start(faults.Env{Cluster: c, Strategy: cfg.Strategy, Controllers: ctls, Trace: tr}, sc.Faults, settle)
+	inj = faults.Start(faults.Env{Cluster: c, Strategy: cfg.Strategy, Controllers: ctls, Trace: tr}, sc.Faults, settle)
 	c.API.Interceptor = apiserver.Chain(cfg.Interceptor, inj)
 	runner := workloads.Start(sc, c, settle)
 	out := w.Run()

@@ -1,0 +1,304 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// DaemonSets is the desired state of every DaemonSet that is not being
+// deleted. A node qualifies for a DaemonSet (upstream's
+// NodeShouldRunDaemonPod) when it is not being deleted, the template's
+// nodeName (if any) names it, its labels match the template's nodeSelector
+// and required node affinity, and the template's tolerations — with those
+// upstream adds to every DaemonSet pod: not-ready and unreachable
+// (NoExecute), disk-pressure, memory-pressure, pid-pressure and
+// unschedulable (NoSchedule), and network-unavailable (NoSchedule) for
+// hostNetwork pods only — tolerate all of its NoSchedule and NoExecute
+// taints. A node that fails only on NoSchedule taints while every NoExecute
+// one is tolerated may keep a pod already there (upstream neither places
+// nor removes one).
+//
+// It holds when status.observedGeneration == metadata.generation; every
+// qualifying node has exactly one active pod the DaemonSet controls
+// (controller ownerReference of kind DaemonSet, by uid; in its namespace)
+// bound to it (spec.nodeName or, while that is empty, the required
+// node-affinity term on metadata.name the controller sets); no active pod
+// it controls is on a node that does not qualify (and may not keep it), on
+// a node that does not exist, or on no node at all;
+// status.desiredNumberScheduled and status.numberReady equal the number of
+// qualifying nodes.
+//
+// Each DaemonSet's verdict is recomputed only after a change to it, to a
+// pod it controls or to a node.
+func DaemonSets() Predicate {
+	return &daemonSetPred{sets: map[types.UID]*appsv1.DaemonSet{}, pods: newPodIndex(),
+		nodes: map[string]*corev1.Node{}, verdicts: newVerdictCache()}
+}
+
+type daemonSetPred struct {
+	sets      map[types.UID]*appsv1.DaemonSet
+	pods      *podIndex // pods with a DaemonSet controller reference
+	nodes     map[string]*corev1.Node
+	nodeNames []string // sorted; nil when it needs rebuilding
+	verdicts  *verdictCache
+}
+
+func (p *daemonSetPred) Observe(ev apiserver.Event) {
+	switch obj := ev.Object.(type) {
+	case *appsv1.DaemonSet:
+		if ev.Type == watch.Deleted {
+			delete(p.sets, obj.UID)
+			p.verdicts.remove(obj.UID)
+			return
+		}
+		p.sets[obj.UID] = obj
+		p.verdicts.put(obj.UID, obj.Namespace, obj.Name, obj.DeletionTimestamp != nil)
+	case *corev1.Pod:
+		p.pods.observe(ev, obj, apiserver.DaemonSets, p.verdicts)
+	case *corev1.Node:
+		if _, known := p.nodes[obj.Name]; !known || ev.Type == watch.Deleted {
+			p.nodeNames = nil
+		}
+		if ev.Type == watch.Deleted {
+			delete(p.nodes, obj.Name)
+		} else {
+			p.nodes[obj.Name] = obj
+		}
+		p.verdicts.touchAll()
+	}
+}
+
+func (p *daemonSetPred) Holds() (bool, string) { return p.verdicts.holds(p.eval) }
+
+func (p *daemonSetPred) sortedNodes() []string {
+	if p.nodeNames == nil {
+		p.nodeNames = make([]string, 0, len(p.nodes))
+		for name := range p.nodes {
+			p.nodeNames = append(p.nodeNames, name)
+		}
+		sort.Strings(p.nodeNames)
+	}
+	return p.nodeNames
+}
+
+func (p *daemonSetPred) eval(uid types.UID) (bool, string) {
+	ds := p.sets[uid]
+	name := "DaemonSet " + ds.Namespace + "/" + ds.Name
+	if ds.Status.ObservedGeneration != ds.Generation {
+		return false, fmt.Sprintf("%s observedGeneration %d is behind generation %d", name, ds.Status.ObservedGeneration, ds.Generation)
+	}
+	onNode := map[string]int{}
+	var unbound []string
+	for key, pod := range p.pods.byOwner[uid] {
+		if !active(pod) || pod.Namespace != ds.Namespace {
+			continue
+		}
+		if node := targetNodeName(pod); node != "" {
+			onNode[node]++
+		} else {
+			unbound = append(unbound, key)
+		}
+	}
+	if len(unbound) > 0 {
+		sort.Strings(unbound)
+		return false, fmt.Sprintf("%s: its pod %s is bound to no node", name, unbound[0])
+	}
+	tolerations := daemonPodTolerations(&ds.Spec.Template.Spec)
+	desired := int32(0)
+	for _, nodeName := range p.sortedNodes() {
+		run, keep := shouldRunDaemonPod(&ds.Spec.Template.Spec, tolerations, p.nodes[nodeName])
+		n := onNode[nodeName]
+		switch {
+		case run && n != 1:
+			return false, fmt.Sprintf("%s has %d pods on node %s, wants 1", name, n, nodeName)
+		case !run && !keep && n > 0:
+			return false, fmt.Sprintf("%s has %d pods on node %s, which does not qualify for it", name, n, nodeName)
+		}
+		if run {
+			desired++
+		}
+	}
+	if len(onNode) > 0 {
+		var missing []string
+		for node := range onNode {
+			if p.nodes[node] == nil {
+				missing = append(missing, node)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			return false, fmt.Sprintf("%s has %d pods on node %s, which does not exist", name, onNode[missing[0]], missing[0])
+		}
+	}
+	switch {
+	case ds.Status.DesiredNumberScheduled != desired:
+		return false, fmt.Sprintf("%s status.desiredNumberScheduled is %d, wants %d", name, ds.Status.DesiredNumberScheduled, desired)
+	case ds.Status.NumberReady != desired:
+		return false, fmt.Sprintf("%s status.numberReady is %d, wants %d", name, ds.Status.NumberReady, desired)
+	}
+	return true, ""
+}
+
+// targetNodeName is the node a DaemonSet pod is meant for: spec.nodeName,
+// else the value of the required node-affinity matchFields term
+// metadata.name In [node] (upstream's GetTargetNodeName); "" if neither.
+func targetNodeName(pod *corev1.Pod) string {
+	if pod.Spec.NodeName != "" {
+		return pod.Spec.NodeName
+	}
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return ""
+	}
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		for _, f := range term.MatchFields {
+			if f.Key == metav1.ObjectNameField && f.Operator == corev1.NodeSelectorOpIn {
+				if len(f.Values) != 1 {
+					return ""
+				}
+				return f.Values[0]
+			}
+		}
+	}
+	return ""
+}
+
+// daemonPodTolerations are the template's tolerations and the ones upstream
+// adds to every DaemonSet pod (AddOrUpdateDaemonPodTolerations).
+func daemonPodTolerations(spec *corev1.PodSpec) []corev1.Toleration {
+	out := append([]corev1.Toleration(nil), spec.Tolerations...)
+	add := func(key string, effect corev1.TaintEffect) {
+		out = append(out, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect})
+	}
+	add(corev1.TaintNodeNotReady, corev1.TaintEffectNoExecute)
+	add(corev1.TaintNodeUnreachable, corev1.TaintEffectNoExecute)
+	add(corev1.TaintNodeDiskPressure, corev1.TaintEffectNoSchedule)
+	add(corev1.TaintNodeMemoryPressure, corev1.TaintEffectNoSchedule)
+	add(corev1.TaintNodePIDPressure, corev1.TaintEffectNoSchedule)
+	add(corev1.TaintNodeUnschedulable, corev1.TaintEffectNoSchedule)
+	if spec.HostNetwork {
+		add(corev1.TaintNodeNetworkUnavailable, corev1.TaintEffectNoSchedule)
+	}
+	return out
+}
+
+// shouldRunDaemonPod is upstream's NodeShouldRunDaemonPod: whether the
+// node should run the DaemonSet's pod, and whether a pod already there may
+// keep running.
+func shouldRunDaemonPod(spec *corev1.PodSpec, tolerations []corev1.Toleration, node *corev1.Node) (run, keep bool) {
+	if node.DeletionTimestamp != nil {
+		return false, false
+	}
+	if spec.NodeName != "" && spec.NodeName != node.Name {
+		return false, false
+	}
+	if !labels.SelectorFromSet(spec.NodeSelector).Matches(labels.Set(node.Labels)) {
+		return false, false
+	}
+	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil &&
+		!nodeSelectorMatches(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution, node) {
+		return false, false
+	}
+	untolerated := func(effects ...corev1.TaintEffect) bool {
+		for i := range node.Spec.Taints {
+			taint := &node.Spec.Taints[i]
+			relevant := false
+			for _, e := range effects {
+				relevant = relevant || taint.Effect == e
+			}
+			if relevant && !tolerated(tolerations, taint) {
+				return true
+			}
+		}
+		return false
+	}
+	if untolerated(corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute) {
+		return false, !untolerated(corev1.TaintEffectNoExecute)
+	}
+	return true, true
+}
+
+func tolerated(tolerations []corev1.Toleration, taint *corev1.Taint) bool {
+	for i := range tolerations {
+		if toleratesTaint((*corev1.Toleration).ToleratesTaint, &tolerations[i], taint) {
+			return true
+		}
+	}
+	return false
+}
+
+// toleratesTaint calls k8s.io/api's Toleration.ToleratesTaint with a zero
+// logger (a no-op; it would log only for the Lt/Gt operators, which are off
+// here: such tolerations tolerate nothing, as with upstream's
+// TaintTolerationComparisonOperators gate off), without naming the logger's
+// module, which this module does not require directly.
+func toleratesTaint[L any](f func(*corev1.Toleration, L, *corev1.Taint, bool) bool, t *corev1.Toleration, taint *corev1.Taint) bool {
+	var noLogger L
+	return f(t, noLogger, taint, false)
+}
+
+// nodeSelectorMatches: some term matches (a term: all its requirements; an
+// empty term matches nothing). matchFields knows metadata.name only.
+func nodeSelectorMatches(sel *corev1.NodeSelector, node *corev1.Node) bool {
+	for _, term := range sel.NodeSelectorTerms {
+		if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
+			continue
+		}
+		ok := true
+		for _, r := range term.MatchExpressions {
+			v, has := node.Labels[r.Key]
+			ok = ok && requirementMatches(r, v, has)
+		}
+		for _, r := range term.MatchFields {
+			ok = ok && r.Key == metav1.ObjectNameField && requirementMatches(r, node.Name, true)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func requirementMatches(r corev1.NodeSelectorRequirement, v string, has bool) bool {
+	in := func() bool {
+		for _, x := range r.Values {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	switch r.Operator {
+	case corev1.NodeSelectorOpIn:
+		return has && in()
+	case corev1.NodeSelectorOpNotIn:
+		return !has || !in()
+	case corev1.NodeSelectorOpExists:
+		return has
+	case corev1.NodeSelectorOpDoesNotExist:
+		return !has
+	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
+		if !has || len(r.Values) != 1 {
+			return false
+		}
+		a, err1 := strconv.ParseInt(v, 10, 64)
+		b, err2 := strconv.ParseInt(r.Values[0], 10, 64)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		if r.Operator == corev1.NodeSelectorOpGt {
+			return a > b
+		}
+		return a < b
+	}
+	return false
+}
