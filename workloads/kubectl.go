@@ -174,6 +174,10 @@ func (r *Runner) do(s Step) error {
 		return r.cluster.DeleteNode(name)
 	case Drain:
 		return r.drain(s)
+	case RolloutUndo:
+		return r.rolloutUndo(s) // rollout.go
+	case RollingUpdate:
+		return r.rollingUpdate(s) // rollingupdate.go
 	}
 	kind, targets, err := r.targets(s)
 	if err != nil {
