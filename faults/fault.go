@@ -37,6 +37,7 @@ const (
 	KillPod           Kind = "kill-pod"          // deleted (gracePeriod: optional)
 	ForceDeletePod    Kind = "force-delete-pod"  // deleted with grace period 0: gone at once, whatever the kubelet does
 	StuckTerminating  Kind = "stuck-terminating" // deleted while a finalizer holds it; for: then the finalizer goes
+	FlapReadiness     Kind = "flap-readiness"    // the readiness probe fails and passes every period; for: then it passes
 	Relabel           Kind = "relabel"           // labels set/removed (out of or into a selector); for: then restored
 	Annotate          Kind = "annotate"          // annotations set/removed (deletion cost); for: then restored
 	OrphanDelete      Kind = "orphan-delete"     // the owner deleted with propagationPolicy=Orphan; for: then recreated
@@ -89,9 +90,10 @@ var Kinds = []KindInfo{
 	{KillPod, TargetPods, []string{"selector", "count", "gracePeriod"}, false, false, "count matching pods are deleted"},
 	{ForceDeletePod, TargetPods, []string{"selector", "count"}, false, false, "count matching pods are deleted with grace period 0"},
 	{StuckTerminating, TargetPods, []string{"selector", "count"}, true, true, "count matching pods are deleted while a finalizer holds them; for: then it goes"},
+	{FlapReadiness, TargetPods, []string{"selector", "count", "period"}, true, true, "the readiness probe of count matching pods fails, passes, fails… every period (default 10s); for: then it passes"},
 	{Relabel, TargetPods, []string{"selector", "count", "set"}, false, true, "labels of count matching pods are set or removed (out of or into a selector); for: then restored"},
 	{Annotate, TargetPods, []string{"selector", "count", "set"}, false, true, "annotations of count matching pods are set or removed (deletion cost); for: then restored"},
-	{OrphanDelete, TargetObject, []string{"recreate"}, false, true, "the owner is deleted with propagationPolicy=Orphan; for: then it is created again (recreate: false to not)"},
+	{OrphanDelete, TargetObject, []string{"recreate", "recreateAs"}, false, true, "the owner is deleted with propagationPolicy=Orphan; for: then it is created again (recreate: false to not; recreateAs: another name, same selector)"},
 	{APILatency, TargetVerbs, []string{"delay", "clients"}, true, true, "requests of the verbs take delay longer"},
 	{APIError, TargetVerbs, []string{"code", "rate", "clients"}, true, true, "requests of the verbs fail with code (409, 429, 500, 504) at rate, uncommitted"},
 	{LoseResponse, TargetVerbs, []string{"rate", "clients"}, true, true, "requests of the verbs commit but their response is lost: the client times out"},
@@ -153,6 +155,8 @@ type Fault struct {
 	Set         map[string]string // relabel, annotate: key=value
 	Remove      []string          // relabel, annotate: keys removed
 	Recreate    *bool             // orphan-delete (default true)
+	RecreateAs  string            // orphan-delete: recreate under this name
+	Period      time.Duration     // flap-readiness (default 10s)
 	Delay       apiserver.Dist    // api-latency, watch-delay
 	Code        int               // api-error
 	Rate        float64           // api-error, lose-response (default 1)

@@ -277,7 +277,7 @@ func (in *Injector) begin(f *Fault) (heal func() error, touched string, err erro
 			return nil, "", err
 		}
 		return healIf(f, func() error { return cordon(client, node, false) }), node, nil
-	case CrashPod, KillPod, ForceDeletePod, StuckTerminating, Relabel, Annotate:
+	case CrashPod, KillPod, ForceDeletePod, StuckTerminating, Relabel, Annotate, FlapReadiness:
 		return in.podFault(f)
 	case OrphanDelete:
 		return in.orphanDelete(f)
@@ -405,6 +405,11 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 				grace = &zero
 			}
 			err = client.Delete(apiserver.Pods, p.Namespace, p.Name, &metav1.DeleteOptions{GracePeriodSeconds: grace})
+		case FlapReadiness:
+			key := p.Namespace + "/" + p.Name
+			if err = in.env.Cluster.SetReadinessFailing(key, true); err == nil {
+				undo = append(undo, func() error { return in.env.Cluster.SetReadinessFailing(key, false) })
+			}
 		case StuckTerminating:
 			if err = patchJSON(client, p, map[string]any{"metadata": map[string]any{"finalizers": append(p.Finalizers, StuckFinalizer)}}); err == nil {
 				err = client.Delete(apiserver.Pods, p.Namespace, p.Name, nil)
@@ -427,6 +432,9 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 	if len(undo) == 0 || (f.For <= 0 && f.Kind != StuckTerminating) {
 		return nil, touched, nil
 	}
+	if f.Kind == FlapReadiness {
+		in.flap(f, pods)
+	}
 	return func() error {
 		for _, u := range undo {
 			if err := u(); err != nil && !apierrors.IsNotFound(err) {
@@ -435,6 +443,27 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 		}
 		return nil
 	}, touched, nil
+}
+
+// flap toggles the pods' readiness probe every period until the fault's
+// window ends (the heal makes it pass for good).
+func (in *Injector) flap(f *Fault, pods []*corev1.Pod) {
+	period := f.Period
+	if period <= 0 {
+		period = 10 * time.Second
+	}
+	end := in.w.Elapsed() + f.For
+	in.ctx.Go("flap", func() {
+		failing := true
+		for in.w.Elapsed()+period < end {
+			in.ctx.Sleep(period)
+			failing = !failing
+			for _, p := range pods {
+				// A pod that went away meanwhile has nothing to flap.
+				_ = in.env.Cluster.SetReadinessFailing(p.Namespace+"/"+p.Name, failing)
+			}
+		}
+	})
 }
 
 // edits is a merge patch of a label or annotation map: set keys, null the
@@ -507,6 +536,9 @@ func (in *Injector) orphanDelete(f *Fault) (func() error, string, error) {
 	return func() error {
 		// The same object written again: a new uid, the old spec.
 		fresh := obj.DeepCopyObject().(apiserver.Object)
+		if f.RecreateAs != "" {
+			fresh.SetName(f.RecreateAs)
+		}
 		fresh.SetUID("")
 		fresh.SetResourceVersion("")
 		fresh.SetCreationTimestamp(metav1.Time{})

@@ -24,6 +24,8 @@ type bed struct {
 	c   *cluster.Cluster
 	in  *faults.Injector
 	ops func() []*history.Op
+	// readiness: ready pods at chosen times (flap-readiness)
+	readiness map[time.Duration]int
 }
 
 const (
@@ -63,6 +65,18 @@ func (b *bed) pods() []*corev1.Pod {
 		out = append(out, o.(*corev1.Pod))
 	}
 	return out
+}
+
+func (b *bed) readyPods() int {
+	n := 0
+	for _, p := range b.pods() {
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && p.DeletionTimestamp == nil {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 func (b *bed) activePods() int {
@@ -180,6 +194,31 @@ func TestEachFaultHappensAndHealsOnTime(t *testing.T) {
 				assert.Equal(t, 1, stuck, "held by its finalizer long past its grace period")
 			},
 			after: func(t *testing.T, b *bed) { assert.Len(t, b.pods(), 3, "the finalizer went and so did the pod") }},
+		{fault: faults.Fault{Kind: faults.FlapReadiness, Target: "pods", Count: 3, Period: 10 * time.Second, For: faultFor},
+			setup: func(b *bed) {
+				b.readiness = map[time.Duration]int{}
+				for _, at := range []time.Duration{29, 35, 45, 55, 65, 75, 85} {
+					b.w.At(at*time.Second, func() { b.readiness[at] = b.readyPods() })
+				}
+			},
+			during: func(t *testing.T, b *bed) {
+				assert.Equal(t, map[time.Duration]int{29: 3, 35: 0, 45: 3, 55: 0, 65: 3, 75: 0, 85: 3}, b.readiness,
+					"ready pods: failing from 30s, passing at 40s, failing at 50s, … (period 10s)")
+				assert.Equal(t, 3, b.activePods(), "unready pods are not replaced")
+			},
+			after: func(t *testing.T, b *bed) { assert.Equal(t, 3, b.readyPods()) }},
+		{fault: faults.Fault{Kind: faults.OrphanDelete, Target: "rs/web", RecreateAs: "web-2", For: faultFor},
+			after: func(t *testing.T, b *bed) {
+				rss := b.c.API.Objects(apiserver.ReplicaSets)
+				require.Len(t, rss, 1)
+				assert.Equal(t, "web-2", rss[0].GetName(), "another owner with the same selector")
+				for _, p := range b.pods() {
+					ref := metav1.GetControllerOf(p)
+					require.NotNil(t, ref)
+					assert.Equal(t, "web-2", ref.Name, "adopts the orphans")
+				}
+				assert.Equal(t, 3, b.activePods())
+			}},
 		{fault: faults.Fault{Kind: faults.Relabel, Target: "pods", Set: map[string]string{"app": "other"}, For: faultFor},
 			during: func(t *testing.T, b *bed) {
 				others := 0
@@ -312,7 +351,11 @@ func TestEachFaultHappensAndHealsOnTime(t *testing.T) {
 				assert.Equal(t, time.Duration(0), b.in.Live("upstream").Now().Sub(b.w.Now()))
 			}},
 	} {
-		t.Run(string(tc.fault.Kind), func(t *testing.T) {
+		name := string(tc.fault.Kind)
+		if tc.fault.RecreateAs != "" {
+			name += "-as-another"
+		}
+		t.Run(name, func(t *testing.T) {
 			b := newBed(t, tc.fault)
 			if tc.setup != nil {
 				tc.setup(b)

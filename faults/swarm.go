@@ -108,6 +108,8 @@ func randomFault(r *rand.Rand, k KindInfo, s Scope, window time.Duration) Fault 
 		if key, _, ok := cutSelector(f.Selector); ok {
 			f.Set = map[string]string{key: "relabelled"}
 		}
+	case FlapReadiness:
+		f.Period = seconds(r, 2*time.Second, 20*time.Second)
 	case Annotate:
 		f.Set = map[string]string{"controller.kubernetes.io/pod-deletion-cost": fmt.Sprint(r.IntN(2001) - 1000)}
 	case APILatency:

@@ -12,6 +12,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	yaml "go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // A fault plan is a list of faults, under faults: in a scenario or in a file
@@ -40,7 +41,7 @@ import (
 
 var (
 	faultCommon  = []string{"at", "after", "timeout", "for"}
-	faultOptions = []string{"selector", "count", "gracePeriod", "set", "recreate", "delay", "code", "rate", "clients", "gone", "skew"}
+	faultOptions = []string{"selector", "count", "gracePeriod", "set", "recreate", "recreateAs", "period", "delay", "code", "rate", "clients", "gone", "skew"}
 	apiVerbs     = []string{"get", "list", "create", "update", "patch", "delete"}
 )
 
@@ -305,6 +306,19 @@ func (p *parser) faultOptions(f *faults.Fault, info faults.KindInfo, n *yaml.Nod
 	if e, ok := has("recreate"); ok {
 		if b, ok := p.boolNode(e.val, path+".recreate"); ok {
 			f.Recreate = &b
+		}
+	}
+	if e, ok := has("recreateAs"); ok {
+		if s, ok := p.str(e.val, path+".recreateAs"); ok {
+			if msgs := validation.IsDNS1123Subdomain(s); len(msgs) > 0 {
+				p.fail(content(e.val), path+".recreateAs", fmt.Sprintf("Invalid value: %q: %s", s, strings.Join(msgs, "; ")))
+			}
+			f.RecreateAs = s
+		}
+	}
+	if e, ok := has("period"); ok {
+		if d, ok := p.positiveDuration(e.val, path+".period"); ok {
+			f.Period = d
 		}
 	}
 	if e, ok := has("delay"); ok {

@@ -153,6 +153,12 @@ func PlanNode(plan faults.Plan) *yaml.Node {
 		if f.Recreate != nil {
 			add("recreate", strconv.FormatBool(*f.Recreate))
 		}
+		if f.RecreateAs != "" {
+			add("recreateAs", f.RecreateAs)
+		}
+		if f.Period > 0 {
+			add("period", f.Period.String())
+		}
 		info, _ := faults.Info(f.Kind)
 		for _, o := range info.Options {
 			switch o {

@@ -237,6 +237,19 @@ func (c *Cluster) CrashContainer(key string) error {
 	return fmt.Errorf("cluster: pod %q is not known to any kubelet", key)
 }
 
+// SetReadinessFailing makes the pod's ("ns/name") readiness probe fail or
+// pass again (see Kubelet.SetReadinessFailing).
+func (c *Cluster) SetReadinessFailing(key string, failing bool) error {
+	ns, name := splitKey(key)
+	key = ns + "/" + name
+	for _, node := range c.Nodes() {
+		if k := c.kubelets[node]; k.byKey[key] != nil {
+			return k.SetReadinessFailing(key, failing)
+		}
+	}
+	return fmt.Errorf("cluster: pod %q is not known to any kubelet", key)
+}
+
 // nodeIP and podCIDR give each node its own addresses by join order.
 func nodeIP(seq int) string { return fmt.Sprintf("192.168.%d.%d", seq/250, seq%250+1) }
 

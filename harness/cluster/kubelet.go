@@ -69,6 +69,7 @@ type podState struct {
 	startTime metav1.Time
 
 	admitted    bool
+	probeFails  bool // its readiness probe fails (a fault): no container is ready
 	inert       bool // terminal before we ever ran it: nothing to do
 	terminating bool
 	finished    bool // containers stopped after deletion: final status, then delete
@@ -106,6 +107,7 @@ type container struct {
 	reason, message string // waiting
 	startedAt       metav1.Time
 	ready           bool
+	readyDue        bool // its readiness delay since the start has passed
 	started         bool // has ever run
 	restarts        int32
 	id, imageID     string
@@ -488,7 +490,7 @@ func (k *Kubelet) startContainer(ps *podState, c *container) {
 	c.started = true
 	c.state, c.reason, c.message = ctrRunning, "", ""
 	c.startedAt = apiserver.Timestamp(k.c.World)
-	c.ready = false
+	c.ready, c.readyDue = false, false
 	c.gen++
 	c.id = "containerd://" + hash(fmt.Sprintf("%s/%s/%d", ps.uid, c.name, c.restarts))
 	c.imageID = "sha256:" + hash(c.image)
@@ -498,7 +500,7 @@ func (k *Kubelet) startContainer(ps *podState, c *container) {
 func (k *Kubelet) scheduleReadiness(ps *podState, c *container) {
 	d := k.cfg.Readiness.Sample(k.rand)
 	if d == 0 {
-		c.ready = true
+		c.readyDue, c.ready = true, !ps.probeFails
 		return
 	}
 	g := c.gen
@@ -506,9 +508,31 @@ func (k *Kubelet) scheduleReadiness(ps *podState, c *container) {
 		if c.gen != g || c.state != ctrRunning {
 			return
 		}
-		c.ready = true
+		c.readyDue, c.ready = true, !ps.probeFails
 		k.syncStatus(ps)
 	})
+}
+
+// SetReadinessFailing makes the pod's readiness probe fail (every running
+// container turns unready) or pass again (containers whose readiness delay
+// has passed are ready again at once).
+func (k *Kubelet) SetReadinessFailing(key string, failing bool) error {
+	if k.lost || k.removed {
+		return fmt.Errorf("cluster: node %q is not running", k.Node)
+	}
+	ps := k.byKey[key]
+	if ps == nil || ps.terminating || ps.inert {
+		return fmt.Errorf("cluster: pod %q is not running on node %q", key, k.Node)
+	}
+	if ps.probeFails == failing {
+		return nil
+	}
+	ps.probeFails = failing
+	for _, c := range ps.ctrs {
+		c.ready = !failing && c.state == ctrRunning && c.readyDue
+	}
+	k.syncStatus(ps)
+	return nil
 }
 
 func (c *container) setWaiting(reason, message string) {
