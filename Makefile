@@ -22,11 +22,13 @@ test: lint
 	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/
 	$(MAKE) upstreamdiff
 
-# Differential test of the ReplicaSet model's ranking against upstream's own
-# code, in a nested module so that the main module does not depend on
+# Differential tests of the models against upstream's own code (the
+# ReplicaSet ranking, the DaemonSet node rules and revision hash), in nested
+# modules so that the main module does not depend on
 # k8s.io/kubernetes.
 upstreamdiff:
 	cd models/replicaset/upstreamdiff && $(GO) test -count=1 ./...
+	cd models/daemonset/upstreamdiff && $(GO) test -count=1 ./...
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -67,9 +69,14 @@ readme-plot: build
 	./$(BIN) run --scenario rs-node-loss --strategy naive --seed 1 --out out/readme >/dev/null || true
 	cp out/readme/replicas.png reports/images/rs-node-loss-naive.png
 
-# The nightly chaos sweep arrives with the fault-plan and chaos issues.
-chaos:
-	@echo "make chaos: not available yet: it needs fault plans (open issue); use make report"; exit 2
+# The nightly chaos sweep: every runnable catalog scenario × CHAOS_STRATEGIES
+# × CHAOS_SEEDS, each seed with its own random fault plan; failures shrunk
+# into repro.yaml. Shard it with CHAOS_SHARD=I/N and join with ctrlsim merge.
+CHAOS_SEEDS ?= 1-1000
+CHAOS_STRATEGIES ?= upstream
+CHAOS_SHARD ?= 0/1
+chaos: build
+	./$(BIN) chaos --seeds $(CHAOS_SEEDS) --strategies $(CHAOS_STRATEGIES) --shard $(CHAOS_SHARD) --out out/chaos
 
 # A longer run of the scenario parser's fuzzer (make test runs its seed corpus).
 FUZZTIME ?= 60s

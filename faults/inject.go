@@ -71,6 +71,8 @@ type Injector struct {
 	skew map[string]time.Duration
 	// restarts counts incarnations per controller, for names of new ones
 	restarts map[string]int
+	// down counts the crash faults in force per controller
+	down map[string]int
 }
 
 type activeAPI struct {
@@ -83,7 +85,7 @@ type activeAPI struct {
 func Start(env Env, plan Plan, onDone func()) *Injector {
 	api := env.Cluster.API
 	in := &Injector{env: env, w: api.World(), api: api, ctx: controller.NewContext(Client, api), plan: plan, onDone: onDone,
-		Records: make([]Record, len(plan)), live: map[string]*controller.Context{}, skew: map[string]time.Duration{}, restarts: map[string]int{}}
+		Records: make([]Record, len(plan)), live: map[string]*controller.Context{}, skew: map[string]time.Duration{}, restarts: map[string]int{}, down: map[string]int{}}
 	for i, c := range env.Strategy.Controllers {
 		if i < len(env.Controllers) {
 			in.live[c.Name] = env.Controllers[i]
@@ -218,8 +220,9 @@ func (in *Injector) fire(i int, f *Fault) {
 		if err != nil {
 			rec.Error = err.Error()
 		}
-		if f.For > 0 && err == nil {
-			// The heal is due f.For after the start, however long acting took.
+		if f.For > 0 && (err == nil || heal != nil) {
+			// The heal is due f.For after the start, however long acting
+			// took (and even if the fault could act on only some targets).
 			in.ctx.Sleep(max(0, began+f.For-in.w.Elapsed()))
 		}
 		rec.Healed = in.w.Elapsed().String() // when the heal begins
@@ -242,6 +245,7 @@ func (in *Injector) healed() {
 }
 
 // begin applies the fault and returns what undoes it (nil: nothing to undo).
+// An error with a heal means the fault acted on some of its targets only.
 func (in *Injector) begin(f *Fault) (heal func() error, touched string, err error) {
 	c := in.env.Cluster
 	client := in.ctx.Client()
@@ -394,6 +398,7 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 	touched := fmt.Sprint(names)
 	client := in.ctx.Client()
 	var undo []func() error
+	var failed error // the first pod the fault could not touch; the others still are
 	for _, p := range pods {
 		switch f.Kind {
 		case CrashPod:
@@ -425,24 +430,29 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 				undo = append(undo, func() error { return restore(client, p, field, old, f) })
 			}
 		}
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, touched, err
+		if err != nil && !apierrors.IsNotFound(err) && failed == nil {
+			failed = fmt.Errorf("pod/%s: %w", p.Name, err)
 		}
 	}
+	// What was done is still undone at the heal; failed says what could not
+	// be done.
 	if len(undo) == 0 || (f.For <= 0 && f.Kind != StuckTerminating) {
-		return nil, touched, nil
+		return nil, touched, failed
 	}
 	if f.Kind == FlapReadiness {
 		in.flap(f, pods)
 	}
 	return func() error {
+		// Undo every pod, even past one that went away meanwhile (a pod on
+		// a deleted node, say): the first error is reported.
+		var first error
 		for _, u := range undo {
-			if err := u(); err != nil && !apierrors.IsNotFound(err) {
-				return err
+			if err := u(); err != nil && !apierrors.IsNotFound(err) && first == nil {
+				first = err
 			}
 		}
-		return nil
-	}, touched, nil
+		return first
+	}, touched, failed
 }
 
 // flap toggles the pods' readiness probe every period until the fault's
@@ -640,8 +650,15 @@ func (in *Injector) controllerFault(f *Fault) (func() error, string, error) {
 				}
 			}
 		case CrashController:
+			// Overlapping crashes: the process stays down until the last
+			// one heals, and then one instance starts.
+			in.down[c.Name]++
 			ctx.Kill()
-			undo = append(undo, func() { in.restart(c) })
+			undo = append(undo, func() {
+				if in.down[c.Name]--; in.down[c.Name] == 0 {
+					in.restart(c)
+				}
+			})
 		case StallController:
 			ctx.Group().Freeze(in.w.Elapsed() + f.For)
 		case SplitBrain:

@@ -21,11 +21,15 @@ type Scope struct {
 	Selectors   []string // pod label selectors (app=web)
 	Owners      []string // rs/web, rc/frontend
 	Controllers []string // rs, rc
+	Exclude     []Kind   // kinds the plan must not use
+	// StepKeys are label and annotation keys the scenario's steps set: a
+	// random annotate leaves them to the steps.
+	StepKeys []string
 }
 
 // Random is a swarm-testing plan for seed: a random subset of the fault kinds
 // (each kind in or out with even odds, so that different seeds stress
-// different combinations), then one to three faults of each chosen kind at
+// different combinations), then one or two faults of each chosen kind at
 // random times within the scope's window. Its numbers come from a stream of
 // its own, so the same seed gives the same plan and the run's other streams
 // are untouched.
@@ -51,7 +55,7 @@ func Random(seed uint64, scope Scope) Plan {
 	window := max(scope.Window, 30*time.Second)
 	var plan Plan
 	for _, k := range kinds {
-		for range 1 + r.IntN(3) {
+		for range 1 + r.IntN(2) {
 			plan = append(plan, randomFault(r, k, scope, window))
 		}
 	}
@@ -60,6 +64,9 @@ func Random(seed uint64, scope Scope) Plan {
 }
 
 func applicable(k KindInfo, s Scope) bool {
+	if slices.Contains(s.Exclude, k.Kind) {
+		return false
+	}
 	switch k.Target {
 	case TargetNode:
 		return len(s.Nodes) > 0
@@ -111,7 +118,11 @@ func randomFault(r *rand.Rand, k KindInfo, s Scope, window time.Duration) Fault 
 	case FlapReadiness:
 		f.Period = seconds(r, 2*time.Second, 20*time.Second)
 	case Annotate:
-		f.Set = map[string]string{"controller.kubernetes.io/pod-deletion-cost": fmt.Sprint(r.IntN(2001) - 1000)}
+		key := "controller.kubernetes.io/pod-deletion-cost"
+		if slices.Contains(s.StepKeys, key) {
+			key = "ctrlsim.io/annotated"
+		}
+		f.Set = map[string]string{key: fmt.Sprint(r.IntN(2001) - 1000)}
 	case APILatency:
 		f.Delay = apiserver.Fixed(seconds(r, time.Second, 10*time.Second))
 	case WatchDelay:

@@ -16,7 +16,15 @@ func TestRandomPlans(t *testing.T) {
 	scope := sc.FaultScope()
 	assert.Equal(t, []string{"node-1", "node-2", "node-3"}, scope.Nodes)
 	assert.Equal(t, []string{"tier=frontend"}, scope.Selectors)
-	assert.Equal(t, []string{"rs/frontend"}, scope.Owners)
+	assert.Empty(t, scope.Owners, "its steps scale rs/frontend: no fault deletes it from under them")
+	assert.Equal(t, []faults.Kind{faults.Relabel, faults.SplitBrain}, scope.Exclude, "maxOvershoot: no pods relabelled back into the selector, no second controller")
+	for seed := uint64(1); seed <= 50; seed++ {
+		for _, f := range faults.Random(seed, scope) {
+			assert.NotEqual(t, faults.Relabel, f.Kind)
+			assert.NotEqual(t, faults.OrphanDelete, f.Kind)
+		}
+	}
+	scope.Owners, scope.Exclude = []string{"rs/frontend"}, nil // every kind has a target now
 
 	kinds := map[faults.Kind]bool{}
 	for seed := uint64(1); seed <= 200; seed++ {

@@ -12,7 +12,10 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models/daemonset"
+	"github.com/ctrlsim/ctrlsim/models/hpa"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
+	"github.com/ctrlsim/ctrlsim/models/statefulset"
 )
 
 // Strategy is a named choice of controller implementations.
@@ -46,6 +49,26 @@ func (s Strategy) Start(api *apiserver.Server, tr *trace.Recorder) []*controller
 	for i, c := range s.Controllers {
 		out[i] = controller.NewContext(c.Name, api)
 		c.Run(out[i], tr)
+	}
+	return out
+}
+
+// With is the strategy with c in place of the controllers that run any of
+// c's kinds (a model under test swapped into a strategy), or with c added.
+func (s Strategy) With(c Controller) Strategy {
+	out := s
+	out.Controllers = nil
+	for _, x := range s.Controllers {
+		if !slices.ContainsFunc(x.Kinds, func(k apiserver.Kind) bool { return slices.Contains(c.Kinds, k) }) {
+			out.Controllers = append(out.Controllers, x)
+		}
+	}
+	out.Controllers = append(out.Controllers, c)
+	out.Kinds = slices.Clone(s.Kinds)
+	for _, k := range c.Kinds {
+		if !slices.Contains(out.Kinds, k) {
+			out.Kinds = append(out.Kinds, k)
+		}
 	}
 	return out
 }
@@ -88,32 +111,75 @@ func Names() []string {
 	return out
 }
 
-// replicaSetStrategy runs the ReplicaSet and ReplicationController models with
-// the given options.
-func replicaSetStrategy(name, summary string, opts replicaset.Options) Strategy {
-	run := func(kind apiserver.Kind) func(*controller.Context, *trace.Recorder) {
+// choices are the options a strategy gives each model; a strategy varies
+// one model and runs the others as upstream does.
+type choices struct {
+	rs  replicaset.Options
+	sts statefulset.Options
+	ds  daemonset.Options
+	hpa hpa.Options
+}
+
+// bundle is a strategy running every model with the given options: the
+// ReplicaSet and ReplicationController controllers (one algorithm, two
+// kinds, as upstream), the StatefulSet, DaemonSet and HorizontalPodAutoscaler
+// controllers.
+func bundle(name, summary string, o choices) Strategy {
+	rs := func(kind apiserver.Kind) func(*controller.Context, *trace.Recorder) {
 		return func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Kind, o.Trace = ctx.Name(), kind, tr
-			replicaset.StartWithContext(ctx, o)
+			x := o.rs
+			x.Name, x.Kind, x.Trace = ctx.Name(), kind, tr
+			replicaset.StartWithContext(ctx, x)
 		}
 	}
-	return Strategy{Name: name, Summary: summary, Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers},
+	return Strategy{Name: name, Summary: summary,
+		Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.StatefulSets, apiserver.DaemonSets,
+			apiserver.HorizontalPodAutoscalers},
 		Controllers: []Controller{
-			{Name: name, Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: run(apiserver.ReplicaSets)},
-			{Name: name + "/rc", Kinds: []apiserver.Kind{apiserver.ReplicationControllers}, Run: run(apiserver.ReplicationControllers)}}}
+			{Name: name, Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: rs(apiserver.ReplicaSets)},
+			{Name: name + "/rc", Kinds: []apiserver.Kind{apiserver.ReplicationControllers}, Run: rs(apiserver.ReplicationControllers)},
+			{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
+				x := o.sts
+				x.Name, x.Trace = ctx.Name(), tr
+				statefulset.StartWithContext(ctx, x)
+			}},
+			{Name: name + "/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
+				x := o.ds
+				x.Name, x.Trace = ctx.Name(), tr
+				daemonset.StartWithContext(ctx, x)
+			}},
+			{Name: name + "/hpa", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
+				x := o.hpa
+				x.Name = ctx.Name() // its decisions are not scale-down rankings: no trace
+				hpa.StartWithContext(ctx, x)
+			}},
+		}}
 }
 
 func init() {
-	Register(replicaSetStrategy("upstream", "the ReplicaSet and ReplicationController controllers as upstream v1.36 runs them", replicaset.Options{}))
-	Register(replicaSetStrategy("naive", "no expectations and no consistency check: every sync trusts a possibly stale cache", replicaset.Options{NoExpectations: true, NoConsistencyCheck: true}))
-	Register(replicaSetStrategy("pre-1.36", "upstream without v1.36's stale-cache consistency check (expectations only)", replicaset.Options{NoConsistencyCheck: true}))
-	Register(replicaSetStrategy("linear-age", "scale down with the pre-1.22 ranking: exact ready and creation times, no log2 buckets", replicaset.Options{ScaleDown: replicaset.LinearAge}))
-	Register(replicaSetStrategy("random", "scale down by deleting pods chosen at random", replicaset.Options{ScaleDown: replicaset.Random}))
-	Register(replicaSetStrategy("oldest-first", "scale down by deleting the oldest pods first", replicaset.Options{ScaleDown: replicaset.OldestFirst}))
-	Register(replicaSetStrategy("newest-first", "scale down by deleting the newest pods first, ignoring readiness and placement", replicaset.Options{ScaleDown: replicaset.NewestFirst}))
-	Register(replicaSetStrategy("no-slow-start", "create all missing pods at once instead of in batches of 1, 2, 4, …", replicaset.Options{NoSlowStart: true}))
-	Register(replicaSetStrategy("burst-50", "create or delete at most 50 pods per sync instead of 500", replicaset.Options{BurstReplicas: 50}))
+	rs := func(name, summary string, opts replicaset.Options) {
+		Register(bundle(name, summary, choices{rs: opts}))
+	}
+	rs("upstream", "every controller as upstream v1.36 runs it", replicaset.Options{})
+	rs("naive", "ReplicaSets without expectations and consistency check: every sync trusts a possibly stale cache", replicaset.Options{NoExpectations: true, NoConsistencyCheck: true})
+	rs("pre-1.36", "ReplicaSets as upstream without v1.36's stale-cache consistency check (expectations only)", replicaset.Options{NoConsistencyCheck: true})
+	rs("linear-age", "ReplicaSets scale down with the pre-1.22 ranking: exact ready and creation times, no log2 buckets", replicaset.Options{ScaleDown: replicaset.LinearAge})
+	rs("random", "ReplicaSets scale down by deleting pods chosen at random", replicaset.Options{ScaleDown: replicaset.Random})
+	rs("oldest-first", "ReplicaSets scale down by deleting the oldest pods first", replicaset.Options{ScaleDown: replicaset.OldestFirst})
+	rs("newest-first", "ReplicaSets scale down by deleting the newest pods first, ignoring readiness and placement", replicaset.Options{ScaleDown: replicaset.NewestFirst})
+	rs("no-slow-start", "ReplicaSets create all missing pods at once instead of in batches of 1, 2, 4, …", replicaset.Options{NoSlowStart: true})
+	rs("burst-50", "ReplicaSets create or delete at most 50 pods per sync instead of 500", replicaset.Options{BurstReplicas: 50})
+	for _, v := range statefulset.Variants {
+		Register(bundle("sts-"+strings.TrimPrefix(v.Name, "sts-"), "StatefulSets: "+v.Summary, choices{sts: v.Options}))
+	}
+	for _, v := range hpa.Variants {
+		if v.Name != "upstream" {
+			Register(bundle("hpa-"+v.Name, "HorizontalPodAutoscalers: "+v.Summary, choices{hpa: v.Options}))
+		}
+	}
+	for _, v := range daemonset.Variants {
+		Register(bundle("ds-"+v.Name, "DaemonSets: "+v.Summary, choices{ds: v.Options}))
+	}
 }
 
 // NeedsController lists the kinds whose objects do nothing without a

@@ -396,19 +396,51 @@ func (p *parser) dist(n *yaml.Node, path string) (apiserver.Dist, bool) {
 // FaultScope is what a random fault plan (faults.Random) may touch in this
 // scenario: its nodes, its workloads' pods (by their selectors), its owners
 // and their controllers, within the time its steps take (at least two
-// minutes).
+// minutes). A random plan must not keep the scenario's own steps from doing
+// what they say, nor break an expectation written for the scenario: nodes
+// and owners a step names (or creates) are left to the steps, and with
+// expect.maxOvershoot no relabel puts pods back into a selector.
 func (sc *Scenario) FaultScope() faults.Scope {
 	s := faults.Scope{Window: max(sc.LastStep(), 2*time.Minute)}
-	for _, ns := range sc.Cluster.NodeSpecs() {
-		s.Nodes = append(s.Nodes, ns.Name)
+	named := map[string]bool{}
+	for _, st := range sc.Steps {
+		if kind, name, err := ParseTarget(st.Target); err == nil && name != "" {
+			named[string(kind)+"/"+name] = true
+		}
+		if st.After != nil {
+			named[string(st.After.Kind)+"/"+st.After.Name] = true
+		}
+		for _, o := range st.Objects {
+			named[string(apiserver.KindOf(o))+"/"+o.GetName()] = true
+		}
 	}
+	for _, ns := range sc.Cluster.NodeSpecs() {
+		if !named[string(apiserver.Nodes)+"/"+ns.Name] {
+			s.Nodes = append(s.Nodes, ns.Name)
+		}
+	}
+	if sc.Expect.MaxOvershoot != nil {
+		// Overshoot is promised by one active controller whose pods nobody
+		// else hands back: not under split brain, nor when pods relabelled
+		// away return to the selector.
+		s.Exclude = append(s.Exclude, faults.Relabel, faults.SplitBrain)
+	}
+	for _, st := range sc.Steps {
+		for k := range st.Set {
+			s.StepKeys = appendNew(s.StepKeys, k)
+		}
+		s.StepKeys = append(s.StepKeys, st.Remove...)
+	}
+	slices.Sort(s.StepKeys)
 	for _, o := range sc.AllObjects() {
 		kind := apiserver.KindOf(o)
 		short, ok := ownerShortName[kind]
 		if !ok || o.GetName() == "" || o.GetNamespace() != "" && o.GetNamespace() != "default" {
 			continue
 		}
-		s.Owners = appendNew(s.Owners, short+"/"+o.GetName())
+		if !named[string(kind)+"/"+o.GetName()] {
+			s.Owners = appendNew(s.Owners, short+"/"+o.GetName())
+		}
 		s.Controllers = appendNew(s.Controllers, short)
 		if tl := templateLabels(o); len(tl) > 0 {
 			k := sortedKeys(tl)[0]

@@ -200,8 +200,11 @@ type Server struct {
 	commits  []commitMark // commit times, for compaction
 	compact  uint64       // resourceVersions up to this one are compacted
 	observer []func(Event)
-	serving  string                // the client whose request is being applied
-	latRand  map[string]*rand.Rand // each client's latency stream, by client
+	serving  string // the client whose request is being applied
+	// servingCall is when that request was sent (Do), or now (Serve).
+	servingCall time.Duration
+	inDo        bool
+	latRand     map[string]*rand.Rand // each client's latency stream, by client
 
 	watchSeq       uint64
 	watchObservers []func(WatchNotice)
@@ -210,6 +213,9 @@ type Server struct {
 	// WatchFault, if set, sees every event on its way to a watcher and may
 	// drop it (returns true): a lossy watch, for fault injection.
 	WatchFault func(w *Watcher, ev Event) bool
+	// Metrics is the resource metrics API (metrics.k8s.io) the autoscalers
+	// read; nil serves no metrics.
+	Metrics MetricsSource
 }
 
 type commitMark struct {
@@ -280,8 +286,11 @@ func (s *Server) Do(req *Request, done func(*Response)) {
 		var resp *Response
 		if ic.Reject != nil {
 			resp = &Response{Err: ic.Reject}
+			op.Injected = true
 		} else {
+			s.inDo, s.servingCall = true, op.Call.Time
 			resp = s.Serve(req)
+			s.inDo = false
 		}
 		if ic.Rewrite != nil {
 			resp = ic.Rewrite(req, resp)
@@ -309,6 +318,9 @@ func (s *Server) Do(req *Request, done func(*Response)) {
 // and a way for tests to set up state.
 func (s *Server) Serve(req *Request) *Response {
 	s.serving = req.Client
+	if !s.inDo {
+		s.servingCall = s.w.Elapsed()
+	}
 	st, ok := s.stores[req.Kind]
 	if !ok {
 		return &Response{Err: fmt.Errorf("the server could not find the requested resource (kind %q)", req.Kind)}

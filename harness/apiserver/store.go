@@ -56,9 +56,10 @@ type Event struct {
 	RV     uint64
 	Err    error  // for Error events: why the watch ended (410 Gone, dropped)
 	Key    string // "namespace/name" ("name" if cluster-scoped), as the store keys it
-	// Client made the request that committed the change (commit observers
-	// only; watchers are not told who wrote).
+	// Client made the request that committed the change, and Called is when
+	// it was sent (commit observers only; watchers are not told who wrote).
 	Client string
+	Called time.Duration
 }
 
 func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
@@ -74,7 +75,7 @@ func (s *Server) commit(st *store, typ watch.EventType, obj, old Object) {
 	st.appendLog(ev, s)
 	if len(s.observer) > 0 {
 		seen := ev
-		seen.Client = s.serving
+		seen.Client, seen.Called = s.serving, s.servingCall
 		for _, fn := range s.observer {
 			fn(seen)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // Verdict of a check.
@@ -80,6 +81,16 @@ type Convergence struct {
 func WatchConvergence(api *apiserver.Server, pred Predicate, within, stable time.Duration, onDone func()) *Convergence {
 	c := &Convergence{w: api.World(), api: api, pred: pred, within: within, stable: stable, onDone: onDone, after: -1,
 		result: Result{Check: "convergence", Verdict: Unknown, Message: "the run ended before the check concluded"}}
+	// What is stored already (the cluster's nodes) is seen as added.
+	for _, kind := range apiserver.Kinds {
+		for _, obj := range api.Objects(kind) {
+			key := obj.GetName()
+			if ns := obj.GetNamespace(); ns != "" {
+				key = ns + "/" + key
+			}
+			pred.Observe(apiserver.Event{Type: watch.Added, Kind: kind, Object: obj, Key: key})
+		}
+	}
 	api.OnCommit(func(ev apiserver.Event) {
 		pred.Observe(ev)
 		c.schedule()

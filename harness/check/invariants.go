@@ -1,6 +1,8 @@
 package check
 
 import (
+	"time"
+
 	"fmt"
 	"sort"
 
@@ -40,6 +42,8 @@ type Invariants struct {
 	// orphaned: owners being orphan-deleted → the dependents they had then.
 	orphaned map[types.UID]map[types.UID]bool
 	names    map[types.UID]string
+	// terminating: objects being deleted, since when (the adoption check)
+	terminating map[types.UID]terminatingSince
 	// GCClient is the client name of the garbage collector (default
 	// apiserver.GarbageCollectorClient).
 	GCClient string
@@ -53,7 +57,8 @@ type Invariants struct {
 // WatchInvariants starts checking every commit of api.
 func WatchInvariants(api *apiserver.Server) *Invariants {
 	inv := &Invariants{w: api.World(), refs: map[types.UID]map[types.UID]bool{}, deps: map[types.UID][]metav1.OwnerReference{},
-		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient}
+		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient,
+		terminating: map[types.UID]terminatingSince{}}
 	api.OnCommit(inv.Observe)
 	return inv
 }
@@ -89,10 +94,22 @@ func (inv *Invariants) Observe(ev apiserver.Event) {
 	if controllers > 1 && ev.Type != watch.Deleted {
 		inv.fail("%s has %d controller owners", name, controllers)
 	}
+	if obj.GetDeletionTimestamp() == nil || ev.Type == watch.Deleted {
+		delete(inv.terminating, uid)
+	} else if _, known := inv.terminating[uid]; !known {
+		inv.terminating[uid] = terminatingSince{at: inv.w.Elapsed(), faulted: inv.FaultActive != nil && inv.FaultActive()}
+	}
 	if ev.Type == watch.Modified && ev.Old != nil && ev.Old.GetDeletionTimestamp() != nil &&
 		metav1.GetControllerOfNoCopy(ev.Old) == nil {
-		if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
-			inv.fail("%s was adopted by %s %s while it was being deleted", name, ref.Kind, ref.Name)
+		// Upstream checks the pod it adopts in its cache, and the adoption
+		// patch has no resourceVersion precondition: a pod deleted after the
+		// controller looked is adopted while terminating, legitimately. A
+		// bug is adopting one that was terminating well before the request
+		// was sent, with no fault to excuse a stale cache.
+		since, ok := inv.terminating[uid]
+		stale := ok && !since.faulted && ev.Called-since.at > AdoptionGrace && !(inv.FaultActive != nil && inv.FaultActive())
+		if ref := metav1.GetControllerOfNoCopy(obj); ref != nil && stale {
+			inv.fail("%s was adopted by %s %s while it was being deleted (for %v when the request was sent)", name, ref.Kind, ref.Name, ev.Called-since.at)
 		}
 	}
 
@@ -154,6 +171,16 @@ func (inv *Invariants) Observe(ev apiserver.Event) {
 		}
 		m[uid] = r.BlockOwnerDeletion != nil && *r.BlockOwnerDeletion
 	}
+}
+
+// AdoptionGrace is how long a pod may have been terminating when a
+// controller sends the request that adopts it before that is a violation:
+// longer than any watch delay outside a fault.
+const AdoptionGrace = 5 * time.Second
+
+type terminatingSince struct {
+	at      time.Duration
+	faulted bool // a fault was in force when it started terminating
 }
 
 func hasFinalizer(obj apiserver.Object, f string) bool {

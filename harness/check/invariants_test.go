@@ -16,7 +16,8 @@ import (
 func newInvariants() *Invariants {
 	w := sim.New(1, sim.Limits{})
 	return &Invariants{w: w, refs: map[types.UID]map[types.UID]bool{}, deps: map[types.UID][]metav1.OwnerReference{},
-		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient}
+		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient,
+		terminating: map[types.UID]terminatingSince{}}
 }
 
 func ref(uid string, controller, block bool) metav1.OwnerReference {
@@ -39,6 +40,12 @@ func owner(uid string, finalizers ...string) *corev1.Pod {
 
 func ev(typ watch.EventType, obj, old apiserver.Object, client string) apiserver.Event {
 	return apiserver.Event{Type: typ, Kind: apiserver.KindOf(obj), Object: obj, Old: old, Key: obj.GetNamespace() + "/" + obj.GetName(), Client: client}
+}
+
+// called sets when the event's request was sent.
+func called(e apiserver.Event, at time.Duration) apiserver.Event {
+	e.Called = at
+	return e
 }
 
 func terminating(p *corev1.Pod) *corev1.Pod {
@@ -95,8 +102,13 @@ func TestInvariants(t *testing.T) {
 		{"adopting a terminating pod", []apiserver.Event{
 			ev(watch.Added, released, nil, "x"),
 			ev(watch.Modified, terminating(released), released, "kubelet"),
-			ev(watch.Modified, terminating(dep), terminating(released), "rs"),
-		}, "Pod default/p-d was adopted by ReplicaSet rs-rs while it was being deleted"},
+			called(ev(watch.Modified, terminating(dep), terminating(released), "rs"), 10*time.Second),
+		}, "Pod default/p-d was adopted by ReplicaSet rs-rs while it was being deleted (for 10s when the request was sent)"},
+		{"adopting a pod deleted just after the controller looked (a race upstream has)", []apiserver.Event{
+			ev(watch.Added, released, nil, "x"),
+			ev(watch.Modified, terminating(released), released, "kubelet"),
+			called(ev(watch.Modified, terminating(dep), terminating(released), "rs"), 2*time.Second),
+		}, ""},
 		{"adopting a live pod", []apiserver.Event{ev(watch.Added, released, nil, "x"), ev(watch.Modified, dep, released, "rs")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

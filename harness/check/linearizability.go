@@ -159,6 +159,9 @@ func registerModel(overBudget func() bool) porcupine.Model {
 
 // step is the sequential store: may op happen in state s, and what follows?
 func step(s regState, op *history.Op) (bool, regState) {
+	if op.Injected {
+		return true, s // refused by a fault before the store saw it: no effect, whatever the code says
+	}
 	rv, _ := strconv.ParseUint(op.RV, 10, 64)
 	if !s.known {
 		// The first sight of an object written before recording began:

@@ -47,8 +47,11 @@ type Op struct {
 	UID  string `json:"uid,omitempty"`
 	// Result is a short rendering of what was written or read that checks
 	// care about (replicas for a scale, "deleted", "terminating", an item count).
-	Result string `json:"result,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// Injected: a fault injector refused the request before the store saw
+	// it (its error is a fault's, not the store's answer).
+	Injected bool   `json:"injected,omitempty"`
+	Result   string `json:"result,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Mark is a stretch of the timeline worth showing beside the operations: a

@@ -3,6 +3,7 @@ package run
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/trace"
@@ -26,6 +27,11 @@ type OrderingScore struct {
 func orderingScore(decisions []trace.Decision) OrderingScore {
 	var s OrderingScore
 	for _, d := range decisions {
+		// Only ReplicaSet and ReplicationController scale-downs rank their
+		// pods; a StatefulSet's or DaemonSet's decisions follow other rules.
+		if !strings.HasPrefix(d.Owner, "ReplicaSet/") && !strings.HasPrefix(d.Owner, "ReplicationController/") {
+			continue
+		}
 		now, err := time.Parse(time.RFC3339Nano, d.Now)
 		if err != nil {
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/hpa"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -136,6 +137,7 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
 	}
+	c.API.Metrics = workloads.LoadMetrics(sc, c.API)
 	if cfg.Setup != nil {
 		cfg.Setup(c)
 	}
@@ -148,7 +150,7 @@ func Run(cfg Config) (*Result, error) {
 	// Each kind's "current state matches desired": the ReplicaSet tracker
 	// (which also measures), then the other workload kinds'. They hold
 	// trivially where the scenario has none of their objects.
-	desired := check.All(replicas, check.Deployments(), check.StatefulSets(), check.DaemonSets(), check.HPAs(nil))
+	desired := check.All(replicas, check.Deployments(), check.StatefulSets(), check.DaemonSets(), check.HPAs(hpa.Recommender(c.API, hpa.Options{})))
 	conv := check.WatchConvergence(c.API, desired, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	inv := check.WatchInvariants(c.API)

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func readResults(t *testing.T, dir string) []chaosResult {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "results.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	var out []chaosResult
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var r chaosResult
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		out = append(out, r)
+	}
+	return out
+}
+
+// treeOf maps every file under dir to its contents.
+func treeOf(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = string(data)
+		return err
+	}))
+	return out
+}
+
+// 200 seeds over the catalog, each with its own random fault plan: every run
+// has a result line and a JUnit case; every failure a replay that reproduces
+// it and a shrunk repro.yaml that still fails the same check.
+func TestChaos200Seeds(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "chaos")
+	code, stdout, stderr := runCLI("chaos", "--seeds", "200", "--shrink-runs", "30", "--jobs", "2", "--out", dir)
+	require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	var cfg chaosConfig
+	data, err := os.ReadFile(filepath.Join(dir, "chaos.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &cfg))
+	results := readResults(t, dir)
+	require.Len(t, results, cfg.Total)
+	assert.GreaterOrEqual(t, len(cfg.Scenarios), 10, "the runnable catalog")
+	assert.Equal(t, 200*len(cfg.Scenarios), cfg.Total)
+
+	var failed []chaosResult
+	kinds := map[string]bool{}
+	for i, r := range results {
+		assert.Equal(t, i, r.Index, "in sweep order")
+		for _, f := range r.Faults {
+			kinds[strings.Fields(f)[0]] = true
+		}
+		if r.Verdict != "pass" {
+			failed = append(failed, r)
+			assert.NotEmpty(t, r.Replay)
+			assert.FileExists(t, filepath.Join(dir, r.Repro), "%s seed %d has a repro", r.Scenario, r.Seed)
+		}
+	}
+	assert.GreaterOrEqual(t, len(kinds), 20, "the plans use (nearly) every fault kind: %v", kinds)
+	if len(failed) > 0 {
+		assert.Equal(t, exitFail, code, "a failure fails the sweep")
+		// The first failure replays exactly from its directory.
+		first := failed[0]
+		code, out, _ := runCLI("replay", filepath.Join(dir, strings.TrimPrefix(first.Replay, "ctrlsim replay ")))
+		assert.Equal(t, exitFail, code)
+		assert.Contains(t, out, "reproduced exactly: digest "+first.Digest)
+	} else {
+		assert.Equal(t, exitOK, code)
+	}
+
+	var suites junitSuites
+	data, err = os.ReadFile(filepath.Join(dir, "junit.xml"))
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(data, &suites))
+	assert.Equal(t, cfg.Total, suites.Tests)
+	assert.Equal(t, len(failed), suites.Fails+suites.Errors)
+}
+
+// The same sweep gives the same bytes with any --jobs, and its shards merged
+// give the unsharded sweep's directory, file for file.
+func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
+	base := t.TempDir()
+	args := []string{"chaos", "--seeds", "12", "--scenarios", "rc-scale,rs-self-heal,rs-chaos-stale-cache", "--strategies", "upstream,oldest-first", "--shrink-runs", "10", "--max-events", "300000"}
+	run := func(dir string, extra ...string) {
+		code, stdout, stderr := runCLI(append(append(append([]string{}, args...), "--out", dir), extra...)...)
+		require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	whole := filepath.Join(base, "whole")
+	run(whole, "--jobs", "2")
+	one := filepath.Join(base, "one-job")
+	run(one, "--jobs", "1")
+	wholeTree, oneTree := treeOf(t, whole), treeOf(t, one)
+	assert.Equal(t, len(wholeTree), len(oneTree))
+	for name, data := range wholeTree {
+		assert.True(t, data == oneTree[name], "--jobs changed %s", name)
+	}
+
+	var shards []string
+	for i := range 3 {
+		d := filepath.Join(base, "shard-"+string(rune('0'+i)))
+		run(d, "--shard", string(rune('0'+i))+"/3")
+		shards = append(shards, d)
+	}
+	merged := filepath.Join(base, "merged")
+	code, stdout, stderr := runCLI(append([]string{"merge", "--out", merged}, shards...)...)
+	require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	want, got := treeOf(t, whole), treeOf(t, merged)
+	assert.Equal(t, len(want), len(got))
+	for name, data := range want {
+		assert.True(t, data == got[name], "merged %s differs from the unsharded sweep's", name)
+	}
+	assert.NotEmpty(t, readResults(t, whole))
+	repros := 0
+	for name := range want {
+		if strings.HasPrefix(name, "failures"+string(filepath.Separator)) && strings.HasSuffix(name, "repro.yaml") {
+			repros++
+		}
+	}
+	assert.Positive(t, repros, "the sweep has failures, and they are merged too")
+
+	// A missing shard, or a shard of another sweep, is refused.
+	code, _, stderr = runCLI("merge", "--out", filepath.Join(base, "bad"), shards[0], shards[1])
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "a shard is missing")
+	code, _, stderr = runCLI("merge", "--out", filepath.Join(base, "bad"), shards[0], shards[0])
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, stderr, "is in both")
+}
+
+func TestChaosBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"chaos", "--shard", "3/3"},
+		{"chaos", "--seeds", "0"},
+		{"chaos", "--strategies", "nope"},
+		{"chaos", "--jobs", "0"},
+	} {
+		code, _, stderr := runCLI(args...)
+		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.NotEmpty(t, stderr)
+	}
+}

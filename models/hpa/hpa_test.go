@@ -1,0 +1,210 @@
+package hpa_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/hpa"
+	"github.com/ctrlsim/ctrlsim/workloads"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// strategy is upstream's ReplicaSet and ReplicationController controllers
+// plus the autoscaler with opts.
+func strategy(t *testing.T, opts hpa.Options) models.Strategy {
+	t.Helper()
+	st, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	st = st.With(models.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			hpa.StartWithContext(ctx, o)
+		}})
+	st.Kinds = append(st.Kinds, apiserver.HorizontalPodAutoscalers)
+	return st
+}
+
+// outcome is a run, the cluster it ran on, and the HPA predicate with the
+// model's recommendation, fed every commit of the run.
+type outcome struct {
+	res  *run.Result
+	c    *cluster.Cluster
+	pred check.Predicate
+}
+
+func play(t *testing.T, sc *workloads.Scenario, opts hpa.Options) outcome {
+	t.Helper()
+	var o outcome
+	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, opts), Seed: 1, Setup: func(c *cluster.Cluster) {
+		o.c = c
+		o.pred = check.HPAs(hpa.Recommender(c.API, opts))
+		c.API.OnCommit(o.pred.Observe)
+	}})
+	require.NoError(t, err)
+	o.res = res
+	return o
+}
+
+func requirePass(t *testing.T, s run.Summary) {
+	t.Helper()
+	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
+}
+
+// scales are the replica counts the autoscaler wrote, in order.
+func scales(ops []*history.Op) []string {
+	var out []string
+	for _, op := range ops {
+		if op.Client == "horizontal-pod-autoscaler" && op.Verb == "update" && op.Subresource == "scale" && op.Code == 200 {
+			out = append(out, strings.TrimPrefix(op.Arg, "replicas="))
+		}
+	}
+	return out
+}
+
+func theHPA(t *testing.T, c *cluster.Cluster) *autoscalingv2.HorizontalPodAutoscaler {
+	t.Helper()
+	objs := c.API.Objects(apiserver.HorizontalPodAutoscalers)
+	require.Len(t, objs, 1)
+	return objs[0].(*autoscalingv2.HorizontalPodAutoscaler)
+}
+
+func condition(h *autoscalingv2.HorizontalPodAutoscaler, typ autoscalingv2.HorizontalPodAutoscalerConditionType) autoscalingv2.HorizontalPodAutoscalerCondition {
+	for _, c := range h.Status.Conditions {
+		if c.Type == typ {
+			return c
+		}
+	}
+	return autoscalingv2.HorizontalPodAutoscalerCondition{}
+}
+
+func TestCatalogRSHPA(t *testing.T) {
+	sc, err := workloads.Lookup("rs-hpa")
+	require.NoError(t, err)
+	o := play(t, sc, hpa.Options{})
+	requirePass(t, o.res.Summary)
+	// 90% against 50%: 3 → 6, then (per-pod load stays at 90%) up to the
+	// maximum, 10; at 20%: 10 → 4 once the window forgets the 90% proposals,
+	// → 3 five minutes later.
+	assert.Equal(t, []string{"6", "8", "10", "4", "3"}, scales(o.res.History))
+	ok, why := o.pred.Holds()
+	assert.True(t, ok, "the HPA predicate with the model's recommendation holds at the end: %s", why)
+
+	h := theHPA(t, o.c)
+	assert.Equal(t, int32(3), h.Status.CurrentReplicas)
+	assert.Equal(t, int32(3), h.Status.DesiredReplicas)
+	require.NotNil(t, h.Status.LastScaleTime)
+	require.Len(t, h.Status.CurrentMetrics, 1)
+	assert.Equal(t, int32(20), *h.Status.CurrentMetrics[0].Resource.Current.AverageUtilization)
+	assert.Equal(t, "20m", h.Status.CurrentMetrics[0].Resource.Current.AverageValue.String(), "20% of the default 100m request")
+	assert.Equal(t, corev1.ConditionTrue, condition(h, autoscalingv2.AbleToScale).Status)
+	assert.Equal(t, "ValidMetricFound", condition(h, autoscalingv2.ScalingActive).Reason)
+	assert.Equal(t, "TooFewReplicas", condition(h, autoscalingv2.ScalingLimited).Reason, "2 proposed, 3 the minimum")
+
+	again := play(t, sc, hpa.Options{})
+	assert.Equal(t, o.res.Summary.Digest, again.res.Summary.Digest, "same seed, same history")
+}
+
+// flapping is a ReplicaSet whose load swings every minute.
+const flapping = `
+name: hpa-flap
+manifests:
+  - inline: |
+      apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: {name: web}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+            - name: web
+              image: nginx
+              resources: {requests: {cpu: 200m}}
+  - inline: |
+      apiVersion: autoscaling/v2
+      kind: HorizontalPodAutoscaler
+      metadata: {name: web}
+      spec:
+        scaleTargetRef: {apiVersion: apps/v1, kind: ReplicaSet, name: web}
+        minReplicas: 2
+        maxReplicas: 8
+        metrics:
+        - type: Resource
+          resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+load:
+  - {at: 0s, target: rs/web, cpu: 50}
+  - {at: 1m, target: rs/web, cpu: 90}
+  - {at: 2m, target: rs/web, cpu: 20}
+  - {at: 3m, target: rs/web, cpu: 90}
+  - {at: 4m, target: rs/web, cpu: 20}
+  - {at: 5m, target: rs/web, cpu: 50}
+steps:
+  - at: 6m
+    wait: rs/web ready>=2
+expect:
+  convergeWithin: 10m
+`
+
+func TestNoStabilizationFlaps(t *testing.T) {
+	sc, err := workloads.ParseScenario("hpa-flap.yaml", []byte(flapping), nil)
+	require.NoError(t, err)
+	up := play(t, sc, hpa.Options{})
+	requirePass(t, up.res.Summary)
+	sc, err = workloads.ParseScenario("hpa-flap.yaml", []byte(flapping), nil)
+	require.NoError(t, err)
+	flap := play(t, sc, hpa.Options{NoStabilization: true})
+	requirePass(t, flap.res.Summary)
+
+	downs := func(s []string) int {
+		n := 0
+		for i := 1; i < len(s); i++ {
+			a, _ := strconv.Atoi(s[i-1])
+			b, _ := strconv.Atoi(s[i])
+			if b < a {
+				n++
+			}
+		}
+		return n
+	}
+	// Upstream climbs to the maximum during the first 90% minute and holds it
+	// through the dips; without the window every dip is a scale-down.
+	assert.Equal(t, []string{"4", "8"}, scales(up.res.History))
+	flaps := scales(flap.res.History)
+	t.Logf("upstream %v, no-stabilization %v", scales(up.res.History), flaps)
+	assert.GreaterOrEqual(t, downs(flaps), 2, "without stabilization the target follows every dip: %v", flaps)
+	assert.Greater(t, len(flaps), len(scales(up.res.History)))
+}
+
+func TestRecommenderNeedsEveryMetric(t *testing.T) {
+	sc, err := workloads.Lookup("rs-hpa")
+	require.NoError(t, err)
+	o := play(t, sc, hpa.Options{})
+	rec := hpa.Recommender(o.c.API, hpa.Options{})
+	h := theHPA(t, o.c).DeepCopy()
+	r, ok := rec(h)
+	require.True(t, ok)
+	assert.Equal(t, int32(2), r, "3 pods at 20% against 50%: ceil(1.2)")
+	h.Spec.Metrics = append(h.Spec.Metrics, autoscalingv2.MetricSpec{Type: autoscalingv2.PodsMetricSourceType,
+		Pods: &autoscalingv2.PodsMetricSource{Metric: autoscalingv2.MetricIdentifier{Name: "qps"}}})
+	_, ok = rec(h)
+	assert.False(t, ok, "a metric without a source: no recommendation")
+	h = theHPA(t, o.c).DeepCopy()
+	h.Spec.ScaleTargetRef.Name = "nope"
+	_, ok = rec(h)
+	assert.False(t, ok)
+}
