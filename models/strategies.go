@@ -13,6 +13,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
+	"github.com/ctrlsim/ctrlsim/models/deployment"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
@@ -115,6 +116,7 @@ func Names() []string {
 // one model and runs the others as upstream does.
 type choices struct {
 	rs  replicaset.Options
+	dep deployment.Options
 	sts statefulset.Options
 	ds  daemonset.Options
 	hpa hpa.Options
@@ -122,8 +124,8 @@ type choices struct {
 
 // bundle is a strategy running every model with the given options: the
 // ReplicaSet and ReplicationController controllers (one algorithm, two
-// kinds, as upstream), the StatefulSet, DaemonSet and HorizontalPodAutoscaler
-// controllers.
+// kinds, as upstream), the Deployment, StatefulSet, DaemonSet and
+// HorizontalPodAutoscaler controllers.
 func bundle(name, summary string, o choices) Strategy {
 	rs := func(kind apiserver.Kind) func(*controller.Context, *trace.Recorder) {
 		return func(ctx *controller.Context, tr *trace.Recorder) {
@@ -133,11 +135,16 @@ func bundle(name, summary string, o choices) Strategy {
 		}
 	}
 	return Strategy{Name: name, Summary: summary,
-		Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.StatefulSets, apiserver.DaemonSets,
-			apiserver.HorizontalPodAutoscalers},
+		Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.Deployments, apiserver.StatefulSets,
+			apiserver.DaemonSets, apiserver.HorizontalPodAutoscalers},
 		Controllers: []Controller{
 			{Name: name, Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: rs(apiserver.ReplicaSets)},
 			{Name: name + "/rc", Kinds: []apiserver.Kind{apiserver.ReplicationControllers}, Run: rs(apiserver.ReplicationControllers)},
+			{Name: name + "/deploy", Kinds: []apiserver.Kind{apiserver.Deployments}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
+				x := o.dep
+				x.Name, x.Trace = ctx.Name(), tr
+				deployment.StartWithContext(ctx, x)
+			}},
 			{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
 				x := o.sts
 				x.Name, x.Trace = ctx.Name(), tr
@@ -169,6 +176,10 @@ func init() {
 	rs("newest-first", "ReplicaSets scale down by deleting the newest pods first, ignoring readiness and placement", replicaset.Options{ScaleDown: replicaset.NewestFirst})
 	rs("no-slow-start", "ReplicaSets create all missing pods at once instead of in batches of 1, 2, 4, …", replicaset.Options{NoSlowStart: true})
 	rs("burst-50", "ReplicaSets create or delete at most 50 pods per sync instead of 500", replicaset.Options{BurstReplicas: 50})
+	Register(bundle("deploy-newest-only", "Deployments: a scaling event mid-rollout goes all to the newest ReplicaSet, not proportionally",
+		choices{dep: deployment.Options{ScaleNewestOnly: true}}))
+	Register(bundle("deploy-scale-down-first", "Deployments: a rolling update scales the old ReplicaSets down before the new one up",
+		choices{dep: deployment.Options{ScaleDownFirst: true}}))
 	for _, v := range statefulset.Variants {
 		Register(bundle("sts-"+strings.TrimPrefix(v.Name, "sts-"), "StatefulSets: "+v.Summary, choices{sts: v.Options}))
 	}

@@ -22,7 +22,7 @@ func TestCatalog(t *testing.T) {
 		"rs-self-heal": "", "rs-chaos-stale-cache": "", "rs-adopt-after": "", "rs-adopt-before": "", "rs-orphan-delete-readopt": "", "rs-isolate-by-relabel": "",
 		"rs-scale-down-deletion-cost": "", "rs-node-loss": "", "rs-hpa": "",
 		"rc-reschedule-node-failure": "", "rc-canary-tracks": "", "rc-scale": "", "rc-scale-preconditions": "", "rc-rolling-update": "",
-		"deploy-rolling-update": "Deployment", "deploy-bad-image-undo": "Deployment", "deploy-pause-resume": "Deployment", "deploy-history-limit-0": "Deployment",
+		"deploy-rolling-update": "", "deploy-bad-image-undo": "", "deploy-pause-resume": "", "deploy-history-limit-0": "",
 		"sts-ordered-identity": "", "ds-node-add-remove": "", "scale-burst-10k": "",
 	}
 	names := workloads.Names()

@@ -6,11 +6,14 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	batchv1 "k8s.io/api/batch/v1"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 func readResults(t *testing.T, dir string) []chaosResult {
@@ -156,4 +159,62 @@ func TestChaosBadFlags(t *testing.T) {
 		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
 		assert.NotEmpty(t, stderr)
 	}
+}
+
+// The sweeps the repository ships for other engines are valid: the Indexed
+// Job is a Job with one shard per completion index, and its arguments (with
+// a small seed range) run; the GitHub workflow's matrix has as many shards as
+// it tells chaos there are.
+func TestShippedSweeps(t *testing.T) {
+	data, err := os.ReadFile("../../deploy/chaos-indexed-job.yaml")
+	require.NoError(t, err)
+	docs := strings.Split(string(data), "\n---\n")
+	var job batchv1.Job
+	require.NoError(t, sigsyaml.UnmarshalStrict([]byte(docs[0]), &job))
+	require.NotNil(t, job.Spec.CompletionMode)
+	assert.Equal(t, batchv1.IndexedCompletion, *job.Spec.CompletionMode)
+	args := job.Spec.Template.Spec.Containers[0].Args
+	assert.Contains(t, args, "--shard=$(JOB_COMPLETION_INDEX)/"+strconv.Itoa(int(*job.Spec.Completions)))
+	var run []string
+	for _, a := range args {
+		a = strings.ReplaceAll(a, "$(JOB_COMPLETION_INDEX)", "0")
+		switch {
+		case strings.HasPrefix(a, "--seeds="):
+			a = "--seeds=1-2"
+		case strings.HasPrefix(a, "--out="):
+			a = "--out=" + filepath.Join(t.TempDir(), "shard-0")
+		}
+		run = append(run, a)
+	}
+	code, stdout, stderr := runCLI(append(run, "--scenarios=rc-scale")...)
+	assert.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+
+	var merge batchv1.Job
+	data, err = os.ReadFile("../../deploy/chaos-merge-job.yaml")
+	require.NoError(t, err)
+	require.NoError(t, sigsyaml.UnmarshalStrict(data, &merge))
+	assert.Equal(t, "merge", merge.Spec.Template.Spec.Containers[0].Args[0])
+	assert.Len(t, merge.Spec.Template.Spec.Containers[0].Args, 2+int(*job.Spec.Completions), "merge, --out, and every shard")
+
+	var wf struct {
+		Env  map[string]string `json:"env"`
+		Jobs map[string]struct {
+			Strategy struct {
+				Matrix struct {
+					Shard []int `json:"shard"`
+				} `json:"matrix"`
+			} `json:"strategy"`
+		} `json:"jobs"`
+	}
+	data, err = os.ReadFile("../../.github/workflows/nightly-chaos.yml")
+	require.NoError(t, err)
+	require.NoError(t, sigsyaml.Unmarshal(data, &wf))
+	assert.Len(t, wf.Jobs["shard"].Strategy.Matrix.Shard, mustAtoi(t, wf.Env["SHARDS"]))
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }

@@ -132,18 +132,6 @@ func TestCompareDefaultScenarios(t *testing.T) {
 	}
 }
 
-// A scenario named in --scenarios that a strategy cannot run stops compare
-// before it runs anything, with the run's error and exit code 2.
-func TestCompareNamedScenarioThatCannotRun(t *testing.T) {
-	dir := t.TempDir() + "/out"
-	code, _, errOut := runCLI("compare", "--strategies", "upstream,naive", "--scenarios", "rs-self-heal,deploy-rolling-update", "--seeds", "1", "--out", dir)
-	assert.Equal(t, exitUsage, code)
-	assert.Contains(t, errOut, `ctrlsim compare: scenario deploy-rolling-update: Deployment "nginx-deployment" needs a Deployment controller, and strategy "upstream" does not run one`)
-	assert.NotContains(t, errOut, "runs")
-	_, err := os.Stat(dir)
-	assert.True(t, os.IsNotExist(err), "nothing was written")
-}
-
 func TestSelectScenarios(t *testing.T) {
 	upstream, err := models.Lookup("upstream")
 	require.NoError(t, err)
@@ -162,6 +150,11 @@ func TestSelectScenarios(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, names, "sts-ordered-identity")
 	assert.Contains(t, leftOut, "sts-ordered-identity (no compared strategy runs a StatefulSet controller)")
+
+	// Named, a scenario a strategy cannot run is the run's own error.
+	_, _, err = selectScenarios("rs-self-heal,sts-ordered-identity", []models.Strategy{noSTS}, 1)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `scenario sts-ordered-identity: StatefulSet "web" needs a StatefulSet controller, and strategy "no-statefulsets" does not run one`)
 
 	names, leftOut, err = selectScenarios("", []models.Strategy{all, noSTS}, 1)
 	require.NoError(t, err)

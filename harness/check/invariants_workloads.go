@@ -3,6 +3,7 @@ package check
 import (
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -139,9 +140,12 @@ type depBounds struct {
 }
 
 type rsBounds struct {
-	ctl    types.UID // its controller's uid
-	spec   int32
-	active int32
+	ctl  types.UID // its controller's uid
+	spec int32
+	// desired: its deployment.kubernetes.io/desired-replicas annotation, the
+	// Deployment size the controller last sized it for (-1: none).
+	desired int32
+	active  int32
 	// allow: active pods above spec.replicas when spec.replicas was last
 	// lowered, less those gone since: pods the ReplicaSet controller is
 	// still to delete, not counted against maxSurge.
@@ -223,6 +227,13 @@ func (inv *Invariants) checkBounds(d *depBounds, now time.Time) {
 		d.armSurge, d.armAvail = false, false
 		return
 	}
+	if !s.sized(d) {
+		// A scaling event the controller has not yet carried into its
+		// ReplicaSets: upstream sizes them from a cache that may not have
+		// caught up, so the bounds hold again only once it has.
+		d.armSurge, d.armAvail = false, false
+		return
+	}
 	s.promote(d, now)
 	switch {
 	case d.pods <= d.replicas+d.surge:
@@ -238,6 +249,22 @@ func (inv *Invariants) checkBounds(d *depBounds, now time.Time) {
 		inv.fail("%s has %d available pods, fewer than spec.replicas %d - maxUnavailable %d", d.name, d.avail, d.replicas, d.unavailable)
 		d.armAvail = false
 	}
+}
+
+// desiredReplicasAnnotation is where the Deployment controller writes, on
+// each ReplicaSet, the Deployment size it sized the ReplicaSet for.
+const desiredReplicasAnnotation = "deployment.kubernetes.io/desired-replicas"
+
+// sized reports whether every ReplicaSet of the Deployment with replicas was
+// last sized for its current spec.replicas (one without the annotation, from
+// a controller that does not write it, counts as sized).
+func (s *workloadState) sized(d *depBounds) bool {
+	for uid := range d.rss {
+		if r := s.rss[uid]; r != nil && r.spec > 0 && r.desired >= 0 && r.desired != d.replicas {
+			return false
+		}
+	}
+	return true
 }
 
 // promote counts the pending pods whose minReadySeconds have passed (a
@@ -406,6 +433,12 @@ func (inv *Invariants) observeReplicaSet(ev apiserver.Event, obj *appsv1.Replica
 		}
 		r = &rsBounds{pods: map[string]bool{}}
 		s.rss[obj.UID] = r
+	}
+	r.desired = -1
+	if v, ok := obj.Annotations[desiredReplicasAnnotation]; ok {
+		if n, err := strconv.ParseInt(v, 10, 32); err == nil {
+			r.desired = int32(n)
+		}
 	}
 	var touched []*depBounds
 	if r.ctl != ctl {

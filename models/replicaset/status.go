@@ -96,8 +96,12 @@ func nextAvailabilityCheck(pods []*corev1.Pod, minReadySeconds int32, now time.T
 			continue
 		}
 		d := t.Add(time.Duration(minReadySeconds) * time.Second).Sub(now)
-		if d < 0 {
-			d = 0
+		if d <= 0 {
+			// As upstream: no check for a pod at or past its time. (Availability
+			// is strictly after ready + minReadySeconds, so a pod exactly at it
+			// is not available yet; a check "now" would loop at one virtual
+			// instant. The caller's minReadySeconds fallback comes later.)
+			continue
 		}
 		if !found || d < best {
 			best, found = d, true

@@ -1,0 +1,83 @@
+package deployment_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/deployment"
+	"github.com/ctrlsim/ctrlsim/workloads"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// strategy is upstream's controllers with this Deployment model, with opts,
+// in place of any Deployment controller the upstream strategy has.
+func strategy(t testing.TB, name string, opts deployment.Options) models.Strategy {
+	st, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	st.Name = name
+	var ctls []models.Controller
+	for _, c := range st.Controllers {
+		if !slices.Contains(c.Kinds, apiserver.Deployments) {
+			ctls = append(ctls, c)
+		}
+	}
+	st.Controllers = append(ctls, models.Controller{
+		Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			deployment.StartWithContext(ctx, o)
+		}})
+	if !slices.Contains(st.Kinds, apiserver.Deployments) {
+		st.Kinds = append(append([]apiserver.Kind(nil), st.Kinds...), apiserver.Deployments)
+	}
+	return st
+}
+
+func runScenario(t *testing.T, name string, st models.Strategy, seed uint64) *run.Result {
+	t.Helper()
+	sc, err := workloads.Lookup(name)
+	require.NoError(t, err)
+	res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed})
+	require.NoError(t, err)
+	return res
+}
+
+// The catalog's Deployment scenarios pass under upstream's controllers, with
+// every check (convergence, the rolling-update bounds among the invariants),
+// and replay to the same digest.
+func TestCatalogScenarios(t *testing.T) {
+	for _, name := range []string{"deploy-rolling-update", "deploy-pause-resume", "deploy-bad-image-undo", "deploy-history-limit-0"} {
+		t.Run(name, func(t *testing.T) {
+			st := strategy(t, "upstream+deployment", deployment.Options{})
+			res := runScenario(t, name, st, 1)
+			s := res.Summary
+			assert.Equal(t, run.Pass, s.Verdict, "checks %+v\nsteps %+v\nfailures %+v", s.Checks, s.Steps, s.Failures)
+			t.Logf("%s: converged %s after the last step, %s virtual, %d events, requests %v", name, s.ConvergenceLatency, s.VirtualTime, s.Events, s.SortedRequests())
+			again := runScenario(t, name, st, 1)
+			assert.Equal(t, s.Digest, again.Summary.Digest, "same seed, same history")
+		})
+	}
+}
+
+// The catalog's Deployment scenarios pass for other seeds and under the
+// named variants too.
+func TestCatalogScenariosSeedsAndVariants(t *testing.T) {
+	for _, name := range []string{"deploy-rolling-update", "deploy-pause-resume", "deploy-bad-image-undo", "deploy-history-limit-0"} {
+		for _, v := range variants {
+			t.Run(name+"/"+v.name, func(t *testing.T) {
+				st := strategy(t, v.name, v.opts)
+				for seed := uint64(2); seed <= 1+seeds(); seed++ {
+					s := runScenario(t, name, st, seed).Summary
+					assert.Equal(t, run.Pass, s.Verdict, "seed %d: checks %+v\nsteps %+v", seed, s.Checks, s.Steps)
+				}
+			})
+		}
+	}
+}
