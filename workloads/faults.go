@@ -395,13 +395,17 @@ func (p *parser) dist(n *yaml.Node, path string) (apiserver.Dist, bool) {
 
 // FaultScope is what a random fault plan (faults.Random) may touch in this
 // scenario: its nodes, its workloads' pods (by their selectors), its owners
-// and their controllers, within the time its steps take (at least two
-// minutes). A random plan must not keep the scenario's own steps from doing
+// and their controllers, until its last step is due (at least two minutes;
+// a step's wait for a condition is not part of the window, so that faults do
+// not eat the time the scenario allows for reaching it). A random plan must not keep the scenario's own steps from doing
 // what they say, nor break an expectation written for the scenario: nodes
 // and owners a step names (or creates) are left to the steps, and with
 // expect.maxOvershoot no relabel puts pods back into a selector.
 func (sc *Scenario) FaultScope() faults.Scope {
-	s := faults.Scope{Window: max(sc.LastStep(), 2*time.Minute)}
+	s := faults.Scope{Window: 2 * time.Minute}
+	for _, st := range sc.Steps {
+		s.Window = max(s.Window, st.At)
+	}
 	named := map[string]bool{}
 	for _, st := range sc.Steps {
 		if kind, name, err := ParseTarget(st.Target); err == nil && name != "" {

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"strconv"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -33,19 +34,20 @@ const (
 // delay. When its watch ends (dropped, or 410 Gone) it lists again and tells
 // the handlers what changed meanwhile.
 type Informer struct {
-	ctx      *Context
-	kind     apiserver.Kind
-	items    map[string]apiserver.Object
-	all      orderedSet
-	indexers map[string]IndexFunc
-	indexes  map[string]map[string]*orderedSet
-	handlers []Handler
-	synced   bool
-	started  bool
-	rv       string
-	watch    *apiserver.Watcher
-	waiting  []func()
-	Relists  int // how many times it listed again after a watch ended
+	ctx       *Context
+	kind      apiserver.Kind
+	items     map[string]apiserver.Object
+	all       orderedSet
+	indexers  map[string]IndexFunc
+	indexes   map[string]map[string]*orderedSet
+	handlers  []Handler
+	synced    bool
+	started   bool
+	rv        string
+	watch     *apiserver.Watcher
+	waiting   []func()
+	Relists   int // how many times it listed again after a watch ended
+	Rewatches int // how many times it watched again from its last version
 }
 
 // Informer returns the controller's informer of a kind, creating it on first
@@ -148,16 +150,28 @@ func (inf *Informer) startWatch() {
 				return
 			}
 			if ev.Type == watch.Error {
-				// The watch ended: list again, as a reflector does after 410
-				// Gone. (A real reflector first tries to watch again from its
-				// last version; listing is the general case.)
-				inf.Relists++
-				inf.list()
+				// The watch ended. As client-go's reflector: watch again from
+				// the last version seen, so no event is lost; list again only
+				// when that version is gone (410) or the server refused the
+				// watch otherwise (then the next watch starts from the list).
+				if apierrors.IsResourceExpired(ev.Err) || apierrors.IsGone(ev.Err) || !isDropped(ev.Err) {
+					inf.Relists++
+					inf.list()
+					return
+				}
+				inf.Rewatches++
+				inf.startWatch()
 				return
 			}
 			inf.rv = ev.Object.GetResourceVersion()
 			c.guard(func() { inf.apply(ev) })
 		})
+}
+
+// isDropped: the watch ended with a broken connection (an internal error, a
+// timeout), not a refusal: the client watches again from where it was.
+func isDropped(err error) bool {
+	return apierrors.IsInternalError(err) || apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err)
 }
 
 // LastSyncResourceVersion is the resourceVersion of the last list or event the
