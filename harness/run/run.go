@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/faults"
@@ -95,6 +96,12 @@ func (s *Summary) Signature() string {
 	}
 	for _, c := range s.Checks {
 		if c.Verdict == check.Fail {
+			if c.Check == "steps" {
+				// Which step failed: a shrunk scenario whose other steps are
+				// gone may fail another one, which is another failure.
+				step, _, _ := strings.Cut(c.Message, ": ")
+				return "check steps: " + step
+			}
 			return "check " + c.Check
 		}
 	}
