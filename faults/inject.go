@@ -412,9 +412,15 @@ func (in *Injector) podFault(f *Fault) (func() error, string, error) {
 			err = client.Delete(apiserver.Pods, p.Namespace, p.Name, &metav1.DeleteOptions{GracePeriodSeconds: grace})
 		case FlapReadiness:
 			key := p.Namespace + "/" + p.Name
-			if err = in.env.Cluster.SetReadinessFailing(key, true); err == nil {
-				undo = append(undo, func() error { return in.env.Cluster.SetReadinessFailing(key, false) })
-			}
+			err = in.env.Cluster.SetReadinessFailing(key, true)
+			// Healed whatever happened now: the flapping reaches every
+			// victim later (a pod on a node that returns meanwhile too).
+			undo = append(undo, func() error {
+				if err := in.env.Cluster.SetReadinessFailing(key, false); err != nil && !strings.Contains(err.Error(), "not known") {
+					return err
+				}
+				return nil
+			})
 		case StuckTerminating:
 			if err = patchJSON(client, p, map[string]any{"metadata": map[string]any{"finalizers": append(p.Finalizers, StuckFinalizer)}}); err == nil {
 				err = client.Delete(apiserver.Pods, p.Namespace, p.Name, nil)

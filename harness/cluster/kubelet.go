@@ -516,8 +516,11 @@ func (k *Kubelet) scheduleReadiness(ps *podState, c *container) {
 // SetReadinessFailing makes the pod's readiness probe fail (every running
 // container turns unready) or pass again (containers whose readiness delay
 // has passed are ready again at once).
+//
+// On a lost node the probe's state still changes (the containers run on): the
+// kubelet reports it when the node returns.
 func (k *Kubelet) SetReadinessFailing(key string, failing bool) error {
-	if k.lost || k.removed {
+	if k.removed {
 		return fmt.Errorf("cluster: node %q is not running", k.Node)
 	}
 	ps := k.byKey[key]
@@ -531,7 +534,9 @@ func (k *Kubelet) SetReadinessFailing(key string, failing bool) error {
 	for _, c := range ps.ctrs {
 		c.ready = !failing && c.state == ctrRunning && c.readyDue
 	}
-	k.syncStatus(ps)
+	if !k.lost {
+		k.syncStatus(ps)
+	}
 	return nil
 }
 
