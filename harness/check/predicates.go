@@ -81,7 +81,9 @@ type ReplicaMetrics struct {
 	// MaxOvershoot: the most active pods an owner had above its
 	// spec.replicas right after one of its pods was created: a controller
 	// that creates more than asked for. (A scale-down leaves surplus pods too,
-	// until they are deleted; that is not counted.)
+	// until they are deleted; that is not counted. Nor is a create sent
+	// before a scale-down committed, measured against the lower spec: the
+	// controller could not have known.)
 	MaxOvershoot int `json:"maxOvershoot"`
 	// MaxUndershoot: the most missing pods (spec.replicas above active owned
 	// pods), summed over owners, at any instant.
@@ -132,6 +134,8 @@ type rsOwner struct {
 	sel           labels.Selector
 	selKey        string
 	spec, status  int32
+	prevSpec      int32         // spec.replicas before its last change
+	specSince     time.Duration // when spec.replicas last changed (Clock)
 	gen, observed int64
 	deleting      bool
 	count         int32 // owned, active, matching pods
@@ -184,7 +188,7 @@ func (r *ReplicaSetTracker) Observe(ev apiserver.Event) {
 	defer r.measure()
 	switch obj := ev.Object.(type) {
 	case *corev1.Pod:
-		r.observePod(ev.Type, obj)
+		r.observePod(ev.Type, obj, ev.Called)
 	case *appsv1.ReplicaSet:
 		sel, err := metav1.LabelSelectorAsSelector(obj.Spec.Selector)
 		if err != nil {
@@ -207,7 +211,7 @@ func deref(p *int32) int32 {
 	return *p
 }
 
-func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
+func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod, called time.Duration) {
 	key := podKey(p)
 	old := r.pods[key]
 	r.tally(old, -1)
@@ -235,7 +239,11 @@ func (r *ReplicaSetTracker) observePod(typ watch.EventType, p *corev1.Pod) {
 		r.orphans[key] = true
 	}
 	if o := r.tally(p, 1); o != nil && typ == watch.Added {
-		r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-o.spec))
+		limit := o.spec
+		if called < o.specSince {
+			limit = max(limit, o.prevSpec) // sent before the spec came down
+		}
+		r.metrics.MaxOvershoot = max(r.metrics.MaxOvershoot, int(o.count-limit))
 	}
 }
 
@@ -268,6 +276,15 @@ func (r *ReplicaSetTracker) observeOwner(typ watch.EventType, uid types.UID, o *
 	o.selKey = o.sel.String()
 	prev := r.owners[uid]
 	r.owners[uid] = o
+	if prev != nil {
+		o.prevSpec, o.specSince = prev.prevSpec, prev.specSince
+		if prev.spec != o.spec {
+			o.prevSpec = prev.spec
+			if r.Clock != nil {
+				o.specSince = r.Clock()
+			}
+		}
+	}
 	if prev != nil && prev.selKey == o.selKey {
 		o.count, o.ready, o.unmatched = prev.count, prev.ready, prev.unmatched
 		return
