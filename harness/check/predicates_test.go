@@ -182,3 +182,40 @@ func TestReplicaSetsPredicateWantsRelabelledPodsReleased(t *testing.T) {
 }
 
 func ptrBool(b bool) *bool { return &b }
+
+// Overshoot counts a create against the spec it was sent under: one sent
+// before a scale-down committed is not the controller's excess, one sent
+// after is.
+func TestOvershootIsMeasuredAgainstTheSpecAtSendTime(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		called time.Duration
+		want   int
+	}{
+		{"sent before the scale-down", 9 * time.Second, 0},
+		{"sent after the scale-down", 11 * time.Second, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Duration(0)
+			p := check.ReplicaSets()
+			p.Clock = func() time.Duration { return now }
+			owner := rs("a", 3, "a")
+			owner.UID = "rs-uid"
+			ref := metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "a", UID: "rs-uid", Controller: ptrBool(true)}
+			pod := func(name string) *corev1.Pod {
+				return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(name),
+					Labels: map[string]string{"app": "a"}, OwnerReferences: []metav1.OwnerReference{ref}}}
+			}
+			p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.ReplicaSets, Object: owner})
+			p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.Pods, Object: pod("p1")})
+			p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.Pods, Object: pod("p2")})
+			now = 10 * time.Second
+			scaled := rs("a", 1, "a")
+			scaled.UID = "rs-uid"
+			p.Observe(apiserver.Event{Type: "MODIFIED", Kind: apiserver.ReplicaSets, Object: scaled, Old: owner})
+			now = 12 * time.Second
+			p.Observe(apiserver.Event{Type: "ADDED", Kind: apiserver.Pods, Object: pod("p3"), Called: tc.called})
+			assert.Equal(t, tc.want, p.Metrics().MaxOvershoot, "3 pods against spec 1")
+		})
+	}
+}
