@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: bench-compare readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff
+.PHONY: bench-compare readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
 
 all: lint test build
 
@@ -26,9 +26,16 @@ test: lint
 # ReplicaSet ranking, the DaemonSet node rules and revision hash), in nested
 # modules so that the main module does not depend on
 # k8s.io/kubernetes.
+# The plug-in example, a controller in its own module: its tests and a short
+# chaos sweep with a comparison against the built-in models.
+example:
+	cd examples/oldest-first && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd examples/oldest-first && $(GO) run ./cmd/sweep -seeds 3 -exit-zero -out ../../out/example-sweep
+
 upstreamdiff:
 	cd models/replicaset/upstreamdiff && $(GO) test -count=1 ./...
 	cd models/daemonset/upstreamdiff && $(GO) test -count=1 ./...
+	cd models/upstreamrs && $(GO) test -count=1 ./...
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

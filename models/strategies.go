@@ -1,6 +1,3 @@
-// Package models holds the controllers under test and the named strategies a
-// run can pick from. A strategy says which implementation runs each kind of
-// controller; models without a named alternative run as upstream does.
 package models
 
 import (
@@ -10,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
@@ -29,6 +27,14 @@ type Strategy struct {
 	// Context of its own so that the harness can crash, restart or duplicate
 	// one (fault injection).
 	Controllers []Controller
+	// Predicate, when set, makes a new "current state matches desired"
+	// predicate for a run: the convergence check wants it to hold too,
+	// beside the built-in ones of every kind.
+	Predicate func() check.Predicate
+	// Invariant, when set, makes a new safety check for a run: it sees every
+	// committed write, and the first error it returns fails the run's
+	// invariants check, with its virtual time.
+	Invariant func() func(apiserver.Event) error
 }
 
 // Controller is one controller process of a strategy.
@@ -56,15 +62,23 @@ func (s Strategy) Start(api *apiserver.Server, tr *trace.Recorder) []*controller
 
 // With is the strategy with c in place of the controllers that run any of
 // c's kinds (a model under test swapped into a strategy), or with c added.
+// c takes the place of the first one it replaces, so that the others start
+// in the same order as before (and histories stay comparable).
 func (s Strategy) With(c Controller) Strategy {
 	out := s
 	out.Controllers = nil
+	placed := false
 	for _, x := range s.Controllers {
 		if !slices.ContainsFunc(x.Kinds, func(k apiserver.Kind) bool { return slices.Contains(c.Kinds, k) }) {
 			out.Controllers = append(out.Controllers, x)
+		} else if !placed {
+			out.Controllers = append(out.Controllers, c)
+			placed = true
 		}
 	}
-	out.Controllers = append(out.Controllers, c)
+	if !placed {
+		out.Controllers = append(out.Controllers, c)
+	}
 	out.Kinds = slices.Clone(s.Kinds)
 	for _, k := range c.Kinds {
 		if !slices.Contains(out.Kinds, k) {

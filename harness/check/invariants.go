@@ -63,6 +63,18 @@ func WatchInvariants(api *apiserver.Server) *Invariants {
 	return inv
 }
 
+// Add checks fn on every committed write too (a strategy's own invariant):
+// its first error is a violation.
+func (inv *Invariants) Add(api *apiserver.Server, fn func(apiserver.Event) error) {
+	api.OnCommit(func(ev apiserver.Event) {
+		if inv.violation == nil {
+			if err := fn(ev); err != nil {
+				inv.fail("%v", err)
+			}
+		}
+	})
+}
+
 // Result is pass, or the first violation.
 func (inv *Invariants) Result() Result {
 	if inv.violation != nil {

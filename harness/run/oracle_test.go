@@ -1,6 +1,7 @@
 package run
 
 import (
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -291,4 +292,40 @@ steps:
 	res, err := Run(Config{Scenario: sc, Strategy: upstream, Seed: 1, MaxEvents: 200_000})
 	require.NoError(t, err)
 	assert.Equal(t, Pass, res.Summary.Verdict, "%+v", res.Summary.Checks)
+}
+
+type never struct{}
+
+func (never) Observe(apiserver.Event) {}
+func (never) Holds() (bool, string)   { return false, "the strategy's own predicate never holds" }
+
+// A strategy's own predicate and invariant take part in the verdict.
+func TestStrategyChecks(t *testing.T) {
+	upstream, _ := models.Lookup("upstream")
+	sc, err := workloads.Lookup("rs-self-heal")
+	require.NoError(t, err)
+	st := upstream
+	st.Predicate = func() check.Predicate { return never{} }
+	res, err := Run(Config{Scenario: sc, Strategy: st, Seed: 1})
+	require.NoError(t, err)
+	conv := find(t, res.Summary.Checks, "convergence")
+	assert.Equal(t, check.Fail, conv.Verdict)
+	assert.Contains(t, conv.Message, "the strategy's own predicate never holds")
+
+	sc, _ = workloads.Lookup("rs-self-heal")
+	st = upstream
+	st.Invariant = func() func(apiserver.Event) error {
+		return func(ev apiserver.Event) error {
+			if ev.Kind == apiserver.Pods && ev.Type == "DELETED" {
+				return fmt.Errorf("%s was deleted", ev.Key)
+			}
+			return nil
+		}
+	}
+	res, err = Run(Config{Scenario: sc, Strategy: st, Seed: 1})
+	require.NoError(t, err)
+	inv := find(t, res.Summary.Checks, "invariants")
+	assert.Equal(t, check.Fail, inv.Verdict)
+	assert.Contains(t, inv.Message, "was deleted")
+	assert.NotEmpty(t, inv.At)
 }

@@ -157,10 +157,17 @@ func Run(cfg Config) (*Result, error) {
 	// Each kind's "current state matches desired": the ReplicaSet tracker
 	// (which also measures), then the other workload kinds'. They hold
 	// trivially where the scenario has none of their objects.
-	desired := check.All(replicas, check.Deployments(), check.StatefulSets(), check.DaemonSets(), check.HPAs(hpa.Recommender(c.API, hpa.Options{})))
+	preds := []check.Predicate{replicas, check.Deployments(), check.StatefulSets(), check.DaemonSets(), check.HPAs(hpa.Recommender(c.API, hpa.Options{}))}
+	if cfg.Strategy.Predicate != nil {
+		preds = append(preds, cfg.Strategy.Predicate()) // the strategy's own desired state
+	}
+	desired := check.All(preds...)
 	conv := check.WatchConvergence(c.API, desired, sc.Expect.ConvergeWithin, sc.Expect.StableFor,
 		func() { w.Stop("checks concluded") })
 	inv := check.WatchInvariants(c.API)
+	if cfg.Strategy.Invariant != nil {
+		inv.Add(c.API, cfg.Strategy.Invariant())
+	}
 	var inj *faults.Injector
 	inv.FaultActive = func() bool { return inj != nil && inj.Active() }
 	watches := check.ObserveWatches(c.API)

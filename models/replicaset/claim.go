@@ -89,7 +89,9 @@ func (c *Controller) adoptPod(rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
 }
 
 func (c *Controller) releasePod(rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
-	patch := fmt.Sprintf(`{"metadata":{"ownerReferences":[{"$patch":"delete","uid":%q}],"uid":%q}}`, rs.UID, pod.UID)
+	// The bytes upstream sends (GenerateDeleteOwnerRefStrategicMergeBytes:
+	// uid first), so that histories compare byte for byte.
+	patch := fmt.Sprintf(`{"metadata":{"uid":%q,"ownerReferences":[{"$patch":"delete","uid":%q}]}}`, pod.UID, rs.UID)
 	_, err := c.ctx.Client().Patch(apiserver.Pods, pod.Namespace, pod.Name, types.StrategicMergePatchType, []byte(patch), "")
 	if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) {
 		return nil // gone, or no longer ours: nothing to release

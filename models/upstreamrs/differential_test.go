@@ -1,0 +1,206 @@
+package upstreamrs_test
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/replicaset"
+	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// hostedAs is the "upstream" strategy with upstream's code in place of the
+// model, under the model's controller name and position: the same client name
+// draws the same latencies, so the two runs can be compared request by request.
+func hostedAs(t *testing.T) (model, hosted models.Strategy) {
+	t.Helper()
+	model, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	hosted = model
+	hosted.Controllers = slices.Clone(model.Controllers)
+	replaced := false
+	for i, c := range hosted.Controllers {
+		if c.Name == "upstream" {
+			hosted.Controllers[i].Run = func(ctx *controller.Context, tr *trace.Recorder) {
+				upstreamrs.StartWithContext(ctx, upstreamrs.Options{Name: ctx.Name(), Trace: tr})
+			}
+			replaced = true
+		}
+	}
+	require.True(t, replaced, "the upstream strategy has no controller named upstream")
+	return model, hosted
+}
+
+// opJSON renders an operation for comparison, with a JSON patch body
+// normalized (the model and upstream write a release patch's keys in another
+// order).
+func opJSON(t *testing.T, op *history.Op) string {
+	t.Helper()
+	o := *op
+	var v any
+	if o.Verb == "patch" && json.Unmarshal([]byte(o.Arg), &v) == nil {
+		b, err := json.Marshal(v) // map keys sorted
+		require.NoError(t, err)
+		o.Arg = string(b)
+	}
+	b, err := json.Marshal(o)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// firstDivergence is the index of the first operation the two histories
+// disagree on, or -1.
+func firstDivergence(t *testing.T, a, b []*history.Op) int {
+	for i := range min(len(a), len(b)) {
+		if opJSON(t, a[i]) != opJSON(t, b[i]) {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+// podOf rebuilds what the ranking reads of a pod from its trace entry.
+func podOf(c trace.Candidate) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: c.Name, UID: types.UID(c.UID)}}
+	p.Spec.NodeName = c.Node
+	p.Status.Phase = corev1.PodPhase(c.Phase)
+	if ts, err := time.Parse(time.RFC3339Nano, c.Created); err == nil {
+		p.CreationTimestamp = metav1.NewTime(ts)
+	}
+	if c.DeletionCost != 0 {
+		p.Annotations = map[string]string{corev1.PodDeletionCost: strconv.Itoa(c.DeletionCost)}
+	}
+	if c.Restarts > 0 {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: int32(c.Restarts)}}
+	}
+	ready := corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}
+	if c.Ready {
+		ready.Status = corev1.ConditionTrue
+		if c.ReadySince != nil {
+			if ts, err := time.Parse(time.RFC3339Nano, *c.ReadySince); err == nil {
+				ready.LastTransitionTime = metav1.NewTime(ts)
+			}
+		}
+	}
+	p.Status.Conditions = []corev1.PodCondition{ready}
+	return p
+}
+
+// rankedChoice is the set of pods the upstream ranking (the model's
+// PodsToDelete, checked against upstream's in models/replicaset/upstreamdiff)
+// deletes from d's candidates when it ranks at now.
+func rankedChoice(d trace.Decision, now time.Time) []string {
+	pods := make([]*corev1.Pod, len(d.Candidates))
+	ranks := make([]int, len(d.Candidates))
+	for i, c := range d.Candidates {
+		pods[i], ranks[i] = podOf(c), c.Rank
+	}
+	var out []string
+	for _, p := range replicaset.PodsToDelete(replicaset.Upstream, pods, ranks, len(d.Chosen), now, rand.New(rand.NewPCG(0, 0))) {
+		out = append(out, p.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+// wallLikeNow stands for the wall clock upstream's ranking reads
+// (metav1.Now() in getPodsRankedByRelatedPodsOnSameNode): 600 days after the
+// decision, every pod age of a run falls in the same log2 bucket, as it does
+// for the real wall clock (2^55 to 2^56 ns after sim.Epoch until 2027-04).
+func wallLikeNow(d trace.Decision) time.Time {
+	ts, _ := time.Parse(time.RFC3339Nano, d.Now)
+	return ts.Add(600 * 24 * time.Hour)
+}
+
+// Outcomes of a differential run.
+const (
+	// identical: the same requests, in the same order, at the same virtual
+	// times, with the same outcomes (patch bodies compared as JSON).
+	identical = "identical"
+	// otherOrder: the same histories up to the first scale-down, which
+	// deletes the same pods, sent in another order (upstream sends them from
+	// concurrent goroutines, in no defined order; the host sends them in
+	// name order, the model in rank order), after which the timings differ.
+	otherOrder = "same pods, other order"
+	// otherPods: the same histories up to the first scale-down, which
+	// deletes other pods: the model ranks pod ages at virtual now, upstream
+	// at the wall clock.
+	otherPods = "other pods (wall-clock ranking)"
+)
+
+func TestDifferentialAgainstModel(t *testing.T) {
+	tests := []struct {
+		scenario string
+		want     string
+	}{
+		{"rs-adopt-after", identical},
+		{"rs-adopt-before", identical},
+		{"rs-isolate-by-relabel", identical},
+		{"rs-node-loss", identical},
+		{"rs-orphan-delete-readopt", identical},
+		{"rs-self-heal", identical},
+		{"rs-scale-down-deletion-cost", otherOrder},
+		{"rs-chaos-stale-cache", otherPods},
+		{"rs-hpa", otherPods},
+	}
+	model, hosted := hostedAs(t)
+	for _, tt := range tests {
+		t.Run(tt.scenario, func(t *testing.T) {
+			m := runScenario(t, tt.scenario, model, 1)
+			h := runScenario(t, tt.scenario, hosted, 1)
+			require.Equal(t, "pass", h.Summary.Verdict, checks(t, h))
+
+			// Whatever the outcome, upstream's code chose what the upstream
+			// ranking chooses when it ranks at the wall clock.
+			for i, d := range h.Decisions.Decisions() {
+				require.Equal(t, rankedChoice(d, wallLikeNow(d)), sortedCopy(d.Chosen), "decision %d at %s", i, d.Time)
+			}
+
+			div := firstDivergence(t, m.History, h.History)
+			if tt.want == identical {
+				require.Equal(t, -1, div, "the histories differ at operation %d", div)
+				require.Equal(t, len(m.Decisions.Decisions()), len(h.Decisions.Decisions()))
+				for i, d := range h.Decisions.Decisions() {
+					require.Equal(t, sortedCopy(m.Decisions.Decisions()[i].Chosen), sortedCopy(d.Chosen), "decision %d", i)
+				}
+				return
+			}
+			require.GreaterOrEqual(t, div, 0, "the histories were expected to differ")
+			first := h.History[div]
+			require.Equal(t, "delete", first.Verb, "the first divergence is not a scale-down: %s", opJSON(t, first))
+			require.Equal(t, "Pod", first.Kind)
+			md, hd := m.Decisions.Decisions()[0], h.Decisions.Decisions()[0]
+			require.Equal(t, md.Time, hd.Time, "not the same first scale-down")
+			if tt.want == otherOrder {
+				require.Equal(t, sortedCopy(md.Chosen), sortedCopy(hd.Chosen))
+				return
+			}
+			// The model's choice is the ranking at virtual now, upstream's
+			// the ranking at the wall clock, and they differ.
+			virtualNow, err := time.Parse(time.RFC3339Nano, hd.Now)
+			require.NoError(t, err)
+			require.Equal(t, sortedCopy(md.Chosen), rankedChoice(hd, virtualNow), "the model did not rank the same candidates at virtual now")
+			require.NotEqual(t, sortedCopy(md.Chosen), sortedCopy(hd.Chosen))
+		})
+	}
+}
