@@ -21,6 +21,7 @@ test: lint
 	$(GO) test -count=1 -short $(PKGS)
 	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/
 	$(MAKE) upstreamdiff
+	$(MAKE) example
 
 # Differential tests of the models against upstream's own code (the
 # ReplicaSet ranking, the DaemonSet node rules and revision hash), in nested
@@ -56,7 +57,7 @@ bench:
 # each; the report lands in out/report (report.md, report.json, runs/).
 SEEDS ?= 5
 report: build
-	./$(BIN) compare --seeds $(SEEDS) --out out/report
+	./$(BIN) compare --seeds $(SEEDS) --exit-zero --out out/report
 
 # Performance regressions: the fast benchmarks of this tree against BASE (the
 # merge base with origin/main, else the previous commit), 6 runs each (benchstat's minimum for a confidence interval),
@@ -75,6 +76,8 @@ bench-compare:
 readme-plot: build
 	./$(BIN) run --scenario rs-node-loss --strategy naive --seed 1 --out out/readme >/dev/null || true
 	cp out/readme/replicas.png reports/images/rs-node-loss-naive.png
+	./$(BIN) compare --strategies newest-first --scenarios rs-scale-down-deletion-cost --seeds 1 --out out/readme-compare >/dev/null
+	cp out/readme-compare/figures/rs-scale-down-deletion-cost/newest-first/ordering.png reports/images/ordering-newest-first.png
 
 # The nightly chaos sweep: every runnable catalog scenario × CHAOS_STRATEGIES
 # × CHAOS_SEEDS, each seed with its own random fault plan; failures shrunk

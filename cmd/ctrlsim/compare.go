@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,17 +18,19 @@ import (
 )
 
 func init() {
-	register(command{name: "compare", summary: "compare strategies over scenarios and seeds (Markdown and JSON report)", run: runCompare})
+	register(command{name: "compare", summary: "compare strategies over scenarios and seeds (Markdown, HTML and JSON report with figures)", run: runCompare})
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("compare", "[--strategies A,B,…] [--scenarios X,Y,…] [--seeds N|FROM-TO] [--jobs N] [--out DIR]", stderr)
+	fs := newFlags("compare", "[--strategies A,B,…] [--scenarios X,Y,…] [--seeds N|FROM-TO] [--jobs N] [--figures svg,png|svg|none] [--exit-zero] [--out DIR]", stderr)
 	strategies := fs.String("strategies", "", "comma-separated strategies (default: all, see ctrlsim strategies)")
 	scenarios := fs.String("scenarios", "", "comma-separated built-in scenarios (default: all that the strategies can run, heavy ones left out; see ctrlsim scenarios)")
 	seeds := fs.String("seeds", "3", "seeds: a count N (1…N) or a range FROM-TO")
 	jobs := fs.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the report does not depend on it)")
-	out := fs.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.json, cdf-<scenario>.svg/.png and runs/")
+	out := fs.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.html, report.json, cdf-<scenario>.svg/.png, figures/ (the first seed's runs drawn) and runs/")
 	output := fs.String("o", "text", "what to print: text (the Markdown table) or json")
+	exitZero := fs.Bool("exit-zero", false, "exit 0 even when runs failed (the report lists them): for make report, whose point is to show the strategies that fail")
+	figureFormats := fs.String("figures", "svg,png", "how to draw the first seed's run of each strategy on each scenario (figures/): svg,png; svg (faster: no PNG); or none (no figures of runs; the latency CDFs are always drawn)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -41,6 +42,17 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	if *jobs < 1 {
 		fmt.Fprintf(stderr, "ctrlsim compare: --jobs must be at least 1, not %d\n", *jobs)
+		return exitUsage
+	}
+	var drawRuns, withPNG bool
+	switch *figureFormats {
+	case "svg,png", "png,svg":
+		drawRuns, withPNG = true, true
+	case "svg":
+		drawRuns = true
+	case "none":
+	default:
+		fmt.Fprintf(stderr, "ctrlsim compare: --figures must be svg,png, svg or none, not %q\n", *figureFormats)
 		return exitUsage
 	}
 	if *output != "text" && *output != "json" {
@@ -94,6 +106,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(tmp)
 
 	summaries := make([]simrun.Summary, len(todo))
+	figures := make([]*reports.RunFigures, len(todo))
 	errs := make([]error, len(todo))
 	startErrs := make([]bool, len(todo)) // the run could not start: bad input
 	var mu sync.Mutex
@@ -111,8 +124,11 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 					var res *simrun.Result
 					if res, err = simrun.Run(simrun.Config{Scenario: sc, Strategy: j.strategy, Seed: j.seed}); err == nil {
 						summaries[i] = res.Summary
-						dir := filepath.Join(tmp, "runs", j.scenario, j.strategy.Name, "seed-"+strconv.FormatUint(j.seed, 10))
-						err = res.WriteDir(dir)
+						err = res.WriteDir(filepath.Join(tmp, filepath.FromSlash(reports.RunDir(j.scenario, j.strategy.Name, j.seed))))
+						if err == nil && drawRuns && j.seed == seedList[0] {
+							// The pair's representative run: its figures.
+							figures[i], err = reports.DrawRun(res, withPNG)
+						}
 					} else {
 						startErrs[i] = true
 					}
@@ -141,37 +157,20 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 
 	cmp := reports.Compare(stNames, scNames, seedList, summaries)
-	plots, err := reports.LatencyPlots(cmp, summaries)
-	if err != nil {
+	rep := reports.Report{Comparison: cmp, Summaries: summaries, Runs: figures}
+	if err := rep.WriteDir(tmp); err != nil {
 		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
 		return exitFail
 	}
-	for _, name := range sortedNames(plots) {
-		if err := os.WriteFile(filepath.Join(tmp, name), plots[name], 0o644); err != nil {
-			fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
-			return exitFail
-		}
-	}
-	if err := writeFile(filepath.Join(tmp, "report.md"), func(w io.Writer) error {
-		fmt.Fprintf(w, "# ctrlsim comparison\n\nStrategies %s over scenarios %s, seeds %s.\n\n",
-			strings.Join(stNames, ", "), strings.Join(scNames, ", "), *seeds)
-		if err := cmp.WriteMarkdown(w); err != nil {
-			return err
-		}
-		return cmp.WritePlotIndex(w)
-	}); err != nil {
-		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
-		return exitFail
-	}
-	if err := writeFile(filepath.Join(tmp, "report.json"), func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(cmp)
-	}); err != nil {
-		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
-		return exitFail
-	}
-	if err := os.RemoveAll(*out); err != nil {
+	// Into place: the old report is moved aside, the new one renamed in,
+	// the old one removed. A run killed at any point leaves the old report
+	// or the new one at --out (or, between the two renames, none), never
+	// half of one.
+	old := tmp + "-old"
+	switch err := os.Rename(*out, old); {
+	case err == nil:
+		defer os.RemoveAll(old)
+	case !os.IsNotExist(err):
 		fmt.Fprintf(stderr, "ctrlsim compare: %v\n", err)
 		return exitFail
 	}
@@ -185,10 +184,10 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		enc.Encode(cmp)
 	} else {
 		cmp.WriteMarkdown(stdout)
-		fmt.Fprintf(stdout, "\nwrote %s (report.md, report.json, latency plots, runs/)\n", *out)
+		fmt.Fprintf(stdout, "\nwrote %s (report.md, report.html, report.json, cdf-<scenario>.svg/.png, figures/, runs/)\n", *out)
 	}
 	for _, r := range cmp.Rows {
-		if r.Failed > 0 {
+		if r.Failed > 0 && !*exitZero {
 			return exitFail
 		}
 	}
@@ -341,13 +340,4 @@ func parseSeeds(s string) ([]uint64, error) {
 		out = append(out, i)
 	}
 	return out, nil
-}
-
-func sortedNames(m map[string][]byte) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

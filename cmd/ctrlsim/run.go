@@ -273,7 +273,8 @@ func runPlots(res *simrun.Result) ([]simrun.File, error) {
 	}
 	s := res.Summary
 	end, _ := time.ParseDuration(s.VirtualTime)
-	p, err := reports.ReplicasPlot(fmt.Sprintf("%s · %s · seed %d", s.Scenario, s.Strategy, s.Seed), res.Replicas, end)
+	p, err := reports.ReplicasPlot(fmt.Sprintf("%s · %s · seed %d", s.Scenario, s.Strategy, s.Seed), res.Replicas, end,
+		reports.FaultWindows(s.Faults, end)...)
 	if err != nil {
 		return nil, err
 	}
