@@ -114,7 +114,7 @@ func (c *Controller) podWritten(pod *corev1.Pod) {
 	if ref == nil {
 		return
 	}
-	c.consistency.wroteAt(pod.Namespace+"/"+ref.Name, ref.UID, apiserver.Pods, pod.ResourceVersion)
+	c.consistency.WroteAt(pod.Namespace+"/"+ref.Name, ref.UID, apiserver.Pods, pod.ResourceVersion)
 }
 
 // daemonPods is getDaemonPods: the pods the DaemonSet controls after

@@ -109,7 +109,7 @@ type Controller struct {
 	nodeQueue    *controller.Queue[string]
 	expectations *expectations
 	failed       *backoff
-	consistency  *consistency
+	consistency  *controller.Consistency
 }
 
 // Start runs the controller on the harness with its own context.
@@ -146,7 +146,8 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		failed:       newBackoff(FailedPodBackoff, MaxFailedPodBackoff),
 	}
 	if !opts.NoConsistencyCheck {
-		c.consistency = newConsistency(c.sets, c.pods)
+		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.DaemonSets, Informer: c.sets},
+			controller.Watched{Kind: apiserver.Pods, Informer: c.pods})
 	}
 	c.pods.AddIndex(indexController, podControllerIndex)
 	c.pods.AddIndex(indexNode, podNodeIndex)
@@ -238,7 +239,7 @@ func (c *Controller) updateSet(old, cur apiserver.Object) {
 
 func (c *Controller) deleteSet(obj apiserver.Object) {
 	key := keyOf(obj)
-	c.consistency.clear(key, obj.GetUID())
+	c.consistency.Clear(key, obj.GetUID())
 	c.expectations.forget(key)
 	c.queue.Add(key)
 }
@@ -464,14 +465,14 @@ func (c *Controller) sortedNodes() []*corev1.Node {
 
 // sync is syncDaemonSet.
 func (c *Controller) sync(key string) error {
-	if err := c.consistency.ensureReady(key); err != nil {
+	if err := c.consistency.EnsureReady(key); err != nil {
 		return err
 	}
 	namespace, name := splitKey(key)
 	obj := c.sets.Get(namespace, name)
 	if obj == nil {
 		c.expectations.forget(key)
-		c.consistency.clear(key, "")
+		c.consistency.Clear(key, "")
 		return nil
 	}
 	ds := obj.(*appsv1.DaemonSet)

@@ -67,7 +67,7 @@ func (c *Controller) updateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, ha
 		return fmt.Errorf("error storing status for daemon set %s/%s: %w", ds.Namespace, ds.Name, err)
 	}
 	if updated != nil {
-		c.consistency.wroteAt(keyOf(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
+		c.consistency.WroteAt(keyOf(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
 	}
 	if ds.Spec.MinReadySeconds > 0 && n.ready != n.available {
 		c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second)

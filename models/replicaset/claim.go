@@ -83,7 +83,7 @@ func (c *Controller) adoptPod(rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
 		ref.APIVersion, ref.Kind, ref.Name, ref.UID, pod.UID)
 	obj, err := c.ctx.Client().Patch(apiserver.Pods, pod.Namespace, pod.Name, types.StrategicMergePatchType, []byte(patch), "")
 	if err == nil && c.consistency != nil {
-		c.consistency.wroteAt(keyOf(rs), rs.UID, apiserver.Pods, obj.GetResourceVersion())
+		c.consistency.WroteAt(keyOf(rs), rs.UID, apiserver.Pods, obj.GetResourceVersion())
 	}
 	return err
 }

@@ -69,7 +69,7 @@ type Controller struct {
 	pods         *controller.Informer
 	queue        *controller.Queue[string]
 	expectations *expectations
-	consistency  *consistency
+	consistency  *controller.Consistency
 }
 
 // Start runs the controller on the harness with its own context.
@@ -105,7 +105,8 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		expectations: newExpectations(ctx.Now),
 	}
 	if !opts.NoConsistencyCheck && opts.Kind == apiserver.ReplicaSets {
-		c.consistency = newConsistency(c.owners, c.pods)
+		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.ReplicaSets, Informer: c.owners},
+			controller.Watched{Kind: apiserver.Pods, Informer: c.pods})
 	}
 	c.pods.AddIndex(indexController, podControllerIndex)
 	c.owners.AddHandler(controller.Handler{OnAdd: c.addOwner, OnUpdate: c.updateOwner, OnDelete: c.deleteOwner})
@@ -152,7 +153,7 @@ func (c *Controller) updateOwner(old, cur apiserver.Object) {
 func (c *Controller) deleteOwner(obj apiserver.Object) {
 	key := keyOf(obj)
 	if c.consistency != nil {
-		c.consistency.clear(key, obj.GetUID())
+		c.consistency.Clear(key, obj.GetUID())
 	}
 	c.expectations.forget(key)
 	c.queue.Add(key)
@@ -273,7 +274,7 @@ func (c *Controller) worker() {
 // its status.
 func (c *Controller) sync(key string) error {
 	if c.consistency != nil {
-		if err := c.consistency.ensureReady(key); err != nil {
+		if err := c.consistency.EnsureReady(key); err != nil {
 			return err
 		}
 	}
@@ -281,7 +282,7 @@ func (c *Controller) sync(key string) error {
 	obj := c.owners.Get(namespace, name)
 	if obj == nil {
 		if c.consistency != nil {
-			c.consistency.clear(key, "")
+			c.consistency.Clear(key, "")
 		}
 		c.expectations.forget(key)
 		return nil
@@ -452,7 +453,7 @@ func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil && c.consistency != nil {
-		c.consistency.wroteAt(keyOf(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
+		c.consistency.WroteAt(keyOf(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
 	}
 	return err
 }
@@ -558,7 +559,7 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 		if err == nil {
 			updated := c.adapter.toRS(obj)
 			if c.consistency != nil {
-				c.consistency.wroteAt(keyOf(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
+				c.consistency.WroteAt(keyOf(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
 			}
 			return updated, nil
 		}

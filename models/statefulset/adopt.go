@@ -113,6 +113,6 @@ func (c *Controller) releasePod(set *appsv1.StatefulSet, pod *corev1.Pod) error 
 // wrote tells the consistency check about a write on set's behalf.
 func (c *Controller) wrote(set *appsv1.StatefulSet, kind apiserver.Kind, obj apiserver.Object) {
 	if c.consistency != nil && obj != nil {
-		c.consistency.wroteAt(keyOf(set), set.UID, kind, obj.GetResourceVersion())
+		c.consistency.WroteAt(keyOf(set), set.UID, kind, obj.GetResourceVersion())
 	}
 }

@@ -91,7 +91,7 @@ type Controller struct {
 	claims      *controller.Informer
 	revisions   *controller.Informer
 	queue       *controller.Queue[string]
-	consistency *consistency
+	consistency *controller.Consistency
 }
 
 // Start runs the controller on the harness with its own context.
@@ -119,8 +119,9 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		queue:     controller.NewQueue[string](ctx.World(), opts.Name, nil),
 	}
 	if !opts.NoConsistencyCheck {
-		c.consistency = newConsistency(map[apiserver.Kind]*controller.Informer{
-			apiserver.StatefulSets: c.sets, apiserver.Pods: c.pods, apiserver.PersistentVolumeClaims: c.claims})
+		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.Pods, Informer: c.pods},
+			controller.Watched{Kind: apiserver.StatefulSets, Informer: c.sets},
+			controller.Watched{Kind: apiserver.PersistentVolumeClaims, Informer: c.claims})
 	}
 	c.pods.AddIndex(indexController, controllerIndex)
 	c.revisions.AddIndex(indexController, controllerIndex)
@@ -285,7 +286,7 @@ func (c *Controller) worker() {
 // and writes its status.
 func (c *Controller) sync(key string) error {
 	if c.consistency != nil {
-		if err := c.consistency.ensureReady(key); err != nil {
+		if err := c.consistency.EnsureReady(key); err != nil {
 			return err
 		}
 	}
@@ -293,7 +294,7 @@ func (c *Controller) sync(key string) error {
 	obj := c.sets.Get(namespace, name)
 	if obj == nil {
 		if c.consistency != nil {
-			c.consistency.clear(key, "")
+			c.consistency.Clear(key, "")
 		}
 		return nil
 	}

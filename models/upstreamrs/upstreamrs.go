@@ -192,6 +192,10 @@ func (c *Controller) runSync(key string) (err error) {
 			panic(r)
 		}
 	}()
+	// Upstream's sync is plain blocking Go that cannot run inside a ctrlsim
+	// coroutine's primitives: it runs on a goroutine of its own while this
+	// coroutine answers its API calls one at a time (the simulation waits),
+	// so the goroutine never runs alongside the engine.
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
