@@ -10,13 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/harness/sim"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -24,6 +17,14 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
 )
 
 // Client is the client name of the fault injector in the history.
@@ -36,7 +37,7 @@ const StuckFinalizer = "ctrlsim.io/stuck-terminating"
 // controllers (to crash, stall, skew or duplicate them).
 type Env struct {
 	Cluster  *cluster.Cluster
-	Strategy models.Strategy
+	Strategy plugin.Strategy
 	// Controllers are the running instances, in the order of
 	// Strategy.Controllers (as Strategy.Start returns them).
 	Controllers []*controller.Context
@@ -595,7 +596,7 @@ var ShortKinds = map[string]apiserver.Kind{
 
 // targets are the strategy's controllers a controller fault names: those of
 // the kind in Target, or all for "*".
-func (in *Injector) targets(f *Fault) ([]models.Controller, error) {
+func (in *Injector) targets(f *Fault) ([]plugin.Controller, error) {
 	var kind apiserver.Kind
 	if f.Target != targetAllControls {
 		k, ok := ShortKinds[f.Target]
@@ -604,7 +605,7 @@ func (in *Injector) targets(f *Fault) ([]models.Controller, error) {
 		}
 		kind = k
 	}
-	var out []models.Controller
+	var out []plugin.Controller
 	for _, c := range in.env.Strategy.Controllers {
 		if kind == "" || slices.Contains(c.Kinds, kind) {
 			out = append(out, c)
@@ -708,13 +709,13 @@ func setDelays(ctx *controller.Context, d apiserver.Dist) {
 
 // restart starts a new incarnation of a crashed controller: same client
 // name, nothing remembered.
-func (in *Injector) restart(c models.Controller) {
+func (in *Injector) restart(c plugin.Controller) {
 	ctx := in.startInstance(c, c.Name)
 	ctx.Skew = in.skew[c.Name]
 	in.live[c.Name] = ctx
 }
 
-func (in *Injector) startInstance(c models.Controller, name string) *controller.Context {
+func (in *Injector) startInstance(c plugin.Controller, name string) *controller.Context {
 	in.restarts[name]++
 	ctx := controller.NewContextWithStream(name, in.api, fmt.Sprintf("%s#%d", name, in.restarts[name]))
 	c.Run(ctx, in.env.Trace)

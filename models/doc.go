@@ -35,10 +35,10 @@
 // strategy its own name:
 //
 //	up, _ := models.Lookup("upstream")
-//	st := up.With(models.Controller{Name: "mine", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: run})
+//	st := up.With(plugin.Controller{Name: "mine", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: run})
 //	st.Name, st.Summary = "mine", "ReplicaSets by my controller; the rest as upstream"
 //
-// Run it on a scenario with package harness/run; the summary has the
+// Run it on a scenario with package run; the summary has the
 // verdict, every check, the controller failures and the history digest
 // (equal digests, equal runs):
 //

@@ -6,17 +6,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/check"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/run"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // tinyReplicaSets is about the smallest ReplicaSet controller that converges:
@@ -115,7 +117,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	st := up.With(models.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := up.With(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name = "tiny"
 
 	runOnce := func() run.Summary {
@@ -152,7 +154,7 @@ func ExampleStrategy_With() {
 	if err != nil {
 		panic(err)
 	}
-	st := up.With(models.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := up.With(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name, st.Summary = "tiny", "ReplicaSets by the tiny controller; the rest as upstream"
 
 	for _, c := range st.Controllers {
@@ -178,7 +180,7 @@ func ExampleRegister() {
 	if err != nil {
 		panic(err)
 	}
-	st := up.With(models.Controller{Name: "example-tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := up.With(plugin.Controller{Name: "example-tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name, st.Summary = "example-tiny", "ReplicaSets by the tiny controller; the rest as upstream"
 	models.Register(st)
 
@@ -231,7 +233,7 @@ func Example_predicate() {
 	if err != nil {
 		panic(err)
 	}
-	st := up.With(models.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := up.With(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name = "tiny"
 	sc, err := workloads.Lookup("rs-self-heal")
 	if err != nil {
@@ -277,7 +279,7 @@ func Example_failure() {
 	if err != nil {
 		panic(err)
 	}
-	st := up.With(models.Controller{Name: "panicky", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
+	st := up.With(plugin.Controller{Name: "panicky", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			ctx.Go("worker", func() {
 				ctx.Sleep(time.Second) // virtual time: free

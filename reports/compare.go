@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/check"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/run"
 )
 
 // Row aggregates the runs of one strategy on one scenario over its seeds.

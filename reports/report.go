@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/run"
 )
 
 // Figure kinds.

@@ -12,7 +12,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

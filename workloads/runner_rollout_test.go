@@ -6,17 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/sim"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // playWith is play with setup run in a coroutine of its own at time zero,
@@ -33,7 +35,7 @@ func playWith(t *testing.T, text string, setup func(c *controller.Client)) ([]wo
 	require.NoError(t, err)
 	// Only the ReplicaSet and ReplicationController controllers: these
 	// tests are about the steps, and make DaemonSet pods by hand.
-	var ctls []models.Controller
+	var ctls []plugin.Controller
 	for _, ctl := range st.Controllers {
 		if slices.Contains(ctl.Kinds, apiserver.ReplicaSets) || slices.Contains(ctl.Kinds, apiserver.ReplicationControllers) {
 			ctls = append(ctls, ctl)

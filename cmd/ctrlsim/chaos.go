@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/faults"
-	simrun "github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -65,7 +66,7 @@ type chaosResult struct {
 
 type chaosJob struct {
 	scenario string
-	strategy models.Strategy
+	strategy plugin.Strategy
 	seed     uint64
 	index    int
 }
@@ -99,7 +100,7 @@ func runChaos(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	stNames := splitList(*strategies, nil)
-	strats := make([]models.Strategy, len(stNames))
+	strats := make([]plugin.Strategy, len(stNames))
 	for i, n := range stNames {
 		if strats[i], err = models.Lookup(n); err != nil {
 			fmt.Fprintf(stderr, "ctrlsim chaos: --strategies: %v\n", err)

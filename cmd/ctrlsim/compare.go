@@ -11,9 +11,10 @@ import (
 	"strings"
 	"sync"
 
-	simrun "github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/reports"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -59,7 +60,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ctrlsim compare: -o must be text or json, not %q\n", *output)
 		return exitUsage
 	}
-	strats := make([]models.Strategy, len(stNames))
+	strats := make([]plugin.Strategy, len(stNames))
 	for i, n := range stNames {
 		if strats[i], err = models.Lookup(n); err != nil {
 			fmt.Fprintf(stderr, "ctrlsim compare: --strategies: %v\n", err)
@@ -81,7 +82,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 
 	type job struct {
 		scenario string
-		strategy models.Strategy
+		strategy plugin.Strategy
 		seed     uint64
 	}
 	var todo []job
@@ -196,13 +197,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 
 // selectScenarios resolves --scenarios. Named scenarios must exist, and every
 // strategy must be able to run them: if one cannot, the error is the run's own
-// (harness/run refuses a scenario whose objects need a controller the strategy
+// (run refuses a scenario whose objects need a controller the strategy
 // does not run). The default is every built-in scenario but those that could
 // not give every strategy a row of runs: an object of the scenario needs a
 // controller some compared strategy does not run, or a step needs what
 // ctrlsim does not have yet (workloads.Scenario.Unsupported); and the heavy
 // ones. leftOut says which were left out, and why, in one line ("" if none).
-func selectScenarios(flag string, strats []models.Strategy, seed uint64) (names []string, leftOut string, err error) {
+func selectScenarios(flag string, strats []plugin.Strategy, seed uint64) (names []string, leftOut string, err error) {
 	if strings.TrimSpace(flag) != "" {
 		names = splitList(flag, nil)
 		for _, n := range names {

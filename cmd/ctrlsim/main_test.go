@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
@@ -139,29 +141,29 @@ func TestSelectScenarios(t *testing.T) {
 	noSTS := upstream
 	noSTS.Name, noSTS.Kinds = "no-statefulsets", slices.DeleteFunc(slices.Clone(upstream.Kinds), func(k apiserver.Kind) bool { return k == apiserver.StatefulSets })
 	all := upstream
-	all.Name, all.Kinds = "everything", slices.Clone(models.NeedsController)
+	all.Name, all.Kinds = "everything", slices.Clone(plugin.NeedsController)
 
-	names, leftOut, err := selectScenarios("", []models.Strategy{all}, 1)
+	names, leftOut, err := selectScenarios("", []plugin.Strategy{all}, 1)
 	require.NoError(t, err)
 	assert.Contains(t, names, "sts-ordered-identity", "it has a strategy to run it")
 	assert.NotContains(t, names, "scale-burst-10k")
 
-	names, leftOut, err = selectScenarios("", []models.Strategy{noSTS}, 1)
+	names, leftOut, err = selectScenarios("", []plugin.Strategy{noSTS}, 1)
 	require.NoError(t, err)
 	assert.NotContains(t, names, "sts-ordered-identity")
 	assert.Contains(t, leftOut, "sts-ordered-identity (no compared strategy runs a StatefulSet controller)")
 
 	// Named, a scenario a strategy cannot run is the run's own error.
-	_, _, err = selectScenarios("rs-self-heal,sts-ordered-identity", []models.Strategy{noSTS}, 1)
+	_, _, err = selectScenarios("rs-self-heal,sts-ordered-identity", []plugin.Strategy{noSTS}, 1)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `scenario sts-ordered-identity: StatefulSet "web" needs a StatefulSet controller, and strategy "no-statefulsets" does not run one`)
 
-	names, leftOut, err = selectScenarios("", []models.Strategy{all, noSTS}, 1)
+	names, leftOut, err = selectScenarios("", []plugin.Strategy{all, noSTS}, 1)
 	require.NoError(t, err)
 	assert.NotContains(t, names, "sts-ordered-identity", "a full row for every strategy or none")
 	assert.Contains(t, leftOut, "sts-ordered-identity (strategy no-statefulsets runs no StatefulSet controller)")
 
-	names, leftOut, err = selectScenarios("scale-burst-10k, rs-self-heal", []models.Strategy{upstream}, 1)
+	names, leftOut, err = selectScenarios("scale-burst-10k, rs-self-heal", []plugin.Strategy{upstream}, 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"scale-burst-10k", "rs-self-heal"}, names, "heavy scenarios run when named")
 	assert.Empty(t, leftOut)

@@ -11,8 +11,9 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/faults"
-	simrun "github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -51,7 +52,7 @@ type recorded struct {
 	scenario *workloads.Scenario
 	text     []byte
 	summary  *simrun.Summary // nil for a bare repro.yaml
-	strategy models.Strategy
+	strategy plugin.Strategy
 	seed     uint64
 }
 

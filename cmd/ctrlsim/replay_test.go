@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	simrun "github.com/ctrlsim/ctrlsim/harness/run"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"

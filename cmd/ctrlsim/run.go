@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ctrlsim/ctrlsim/reports"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,9 +13,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/reports"
+
 	"github.com/ctrlsim/ctrlsim/faults"
-	simrun "github.com/ctrlsim/ctrlsim/harness/run"
 	"github.com/ctrlsim/ctrlsim/models"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -104,7 +106,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 // execute runs a scenario, writes its run directory and prints its summary;
 // its exit code says how it went.
 // replay, when not "", is the command that replays it.
-func execute(cmd string, sc *workloads.Scenario, strat models.Strategy, seed uint64, dir, replay, output string, allowUnknown bool, stdout, stderr io.Writer) int {
+func execute(cmd string, sc *workloads.Scenario, strat plugin.Strategy, seed uint64, dir, replay, output string, allowUnknown bool, stdout, stderr io.Writer) int {
 	res, err := simrun.Run(simrun.Config{Scenario: sc, Strategy: strat, Seed: seed})
 	if err != nil {
 		fmt.Fprintf(stderr, "ctrlsim %s: %v\n", cmd, err)

@@ -6,14 +6,16 @@ import (
 	"testing"
 	"time"
 
-	oldestfirst "github.com/ctrlsim/ctrlsim/examples/oldest-first"
-	"github.com/ctrlsim/ctrlsim/harness/run"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	oldestfirst "github.com/ctrlsim/ctrlsim/examples/oldest-first"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // rsScenarios are the catalog's ReplicaSet scenarios.
@@ -28,7 +30,7 @@ func rsScenarios(t *testing.T) []string {
 	return out
 }
 
-func runOnce(t *testing.T, scenario string, st models.Strategy, seed uint64) *run.Result {
+func runOnce(t *testing.T, scenario string, st plugin.Strategy, seed uint64) *run.Result {
 	t.Helper()
 	sc, err := workloads.Lookup(scenario)
 	require.NoError(t, err)

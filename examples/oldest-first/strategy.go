@@ -3,6 +3,7 @@ package oldestfirst
 import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 )
@@ -17,8 +18,8 @@ const StrategyName = "example-oldest-first"
 // watch-delay, stall, split-brain, clock-skew) reaches it. The harness calls
 // Run once per instance, each time in a fresh Context: after a crash nothing
 // of the old instance's memory survives.
-func ModelController(name string) models.Controller {
-	return models.Controller{
+func ModelController(name string) plugin.Controller {
+	return plugin.Controller{
 		Name:  name,
 		Kinds: []apiserver.Kind{apiserver.ReplicaSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
@@ -30,7 +31,7 @@ func ModelController(name string) models.Controller {
 // Strategy is upstream's strategy with this controller in place of the
 // ReplicaSet controller; every other controller (ReplicationController,
 // Deployment, StatefulSet, DaemonSet, HPA) runs as upstream does.
-func Strategy() models.Strategy {
+func Strategy() plugin.Strategy {
 	up, err := models.Lookup("upstream")
 	if err != nil {
 		panic(err) // models registers upstream in its init, before ours runs

@@ -11,7 +11,7 @@
 // have: informers whose handlers enqueue keys, a work queue, and workers that
 // take keys from the queue and reconcile them through the API. The harness
 // gives each controller process a Context and calls its Run function once
-// (models.Controller.Run); Run sets up informers and handlers, starts the
+// (plugin.Controller.Run); Run sets up informers and handlers, starts the
 // workers with Context.Go, and returns at once. It must not block: it is
 // called while the run is being set up, and again by the fault injector
 // when the controller restarts after a crash.
@@ -105,13 +105,13 @@
 // wall clock, global randomness, map order and goroutine scheduling are not
 // detected at the call; they show as two runs of the same seed with
 // different history digests. Test for that: run the seed twice and compare
-// Summary.Digest (harness/run's determinism test does so for the built-in
+// Summary.Digest (run's determinism test does so for the built-in
 // strategies, also in a child process with GOMAXPROCS=1).
 //
 // # Faults that reach a controller
 //
 // A fault plan names controllers by the kinds they reconcile
-// (models.Controller.Kinds): crash-controller kills the Context (Kill: its
+// (plugin.Controller.Kinds): crash-controller kills the Context (Kill: its
 // coroutines end where they are, its watches close, nothing it held in
 // memory survives) and later calls Run again in a fresh one, with a new
 // random stream; stall-controller freezes its coroutines; split-brain runs a

@@ -3,26 +3,28 @@ package daemonset_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/types"
+
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // strategy is upstream's ReplicaSet controllers plus the DaemonSet model.
-func strategy(t *testing.T, opts daemonset.Options) models.Strategy {
+func strategy(t *testing.T, opts daemonset.Options) plugin.Strategy {
 	t.Helper()
 	st, err := models.Lookup("upstream")
 	require.NoError(t, err)
-	st = st.With(models.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
+	st = st.With(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			o := opts
 			o.Name, o.Trace = ctx.Name(), tr
@@ -33,11 +35,11 @@ func strategy(t *testing.T, opts daemonset.Options) models.Strategy {
 }
 
 // touchNodes annotates every node of the initial cluster at time 0. The
-// nodes are created inside cluster.New, before harness/run registers the
+// nodes are created inside cluster.New, before run registers the
 // convergence predicates' commit observer, so check.DaemonSets() would
 // otherwise never learn of them and judge every pod on them to be on a node
 // that does not exist. An annotation changes nothing the DaemonSet
-// controller reads. (Remove once harness/run feeds the predicates the
+// controller reads. (Remove once run feeds the predicates the
 // objects that exist when it starts.)
 func touchNodes(c *cluster.Cluster) {
 	c.World.At(0, func() {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"

@@ -10,18 +10,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/sim"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/models/deployment"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/models/deployment"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // env is a cluster (nodes, kubelets, scheduler, garbage collector) running
@@ -43,7 +44,7 @@ func start(t *testing.T, text string, opts deployment.Options) *env {
 	c, err := cluster.New(w, sc.Cluster)
 	require.NoError(t, err)
 	st := strategy(t, "upstream", opts)
-	st.Controllers = slices.DeleteFunc(st.Controllers, func(c models.Controller) bool {
+	st.Controllers = slices.DeleteFunc(st.Controllers, func(c plugin.Controller) bool {
 		return slices.Contains(c.Kinds, apiserver.Deployments)
 	})
 	st.Start(c.API, nil)

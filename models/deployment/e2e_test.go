@@ -4,30 +4,32 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // strategy is upstream's controllers with this Deployment model, with opts,
 // in place of any Deployment controller the upstream strategy has.
-func strategy(t testing.TB, name string, opts deployment.Options) models.Strategy {
+func strategy(t testing.TB, name string, opts deployment.Options) plugin.Strategy {
 	st, err := models.Lookup("upstream")
 	require.NoError(t, err)
 	st.Name = name
-	var ctls []models.Controller
+	var ctls []plugin.Controller
 	for _, c := range st.Controllers {
 		if !slices.Contains(c.Kinds, apiserver.Deployments) {
 			ctls = append(ctls, c)
 		}
 	}
-	st.Controllers = append(ctls, models.Controller{
+	st.Controllers = append(ctls, plugin.Controller{
 		Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			o := opts
@@ -40,7 +42,7 @@ func strategy(t testing.TB, name string, opts deployment.Options) models.Strateg
 	return st
 }
 
-func runScenario(t *testing.T, name string, st models.Strategy, seed uint64) *run.Result {
+func runScenario(t *testing.T, name string, st plugin.Strategy, seed uint64) *run.Result {
 	t.Helper()
 	sc, err := workloads.Lookup(name)
 	require.NoError(t, err)

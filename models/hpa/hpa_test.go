@@ -5,29 +5,31 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // strategy is upstream's ReplicaSet and ReplicationController controllers
 // plus the autoscaler with opts.
-func strategy(t *testing.T, opts hpa.Options) models.Strategy {
+func strategy(t *testing.T, opts hpa.Options) plugin.Strategy {
 	t.Helper()
 	st, err := models.Lookup("upstream")
 	require.NoError(t, err)
-	st = st.With(models.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
+	st = st.With(plugin.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			o := opts
 			o.Name, o.Trace = ctx.Name(), tr

@@ -7,30 +7,32 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/check"
-	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/run"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/models/statefulset"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/statefulset"
+	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // strategy is upstream's ReplicaSet and ReplicationController controllers
 // plus the StatefulSet model with opts.
-func strategy(t *testing.T, name string, opts statefulset.Options) models.Strategy {
+func strategy(t *testing.T, name string, opts statefulset.Options) plugin.Strategy {
 	t.Helper()
 	st, err := models.Lookup("upstream")
 	require.NoError(t, err)
 	st.Name = name
-	st = st.With(models.Controller{
+	st = st.With(plugin.Controller{
 		Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			o := opts
@@ -138,7 +140,7 @@ func parse(t *testing.T, text string) *workloads.Scenario {
 }
 
 // play runs the scenario once under the strategy, watching it.
-func play(t *testing.T, sc *workloads.Scenario, st models.Strategy, seed uint64) (*run.Result, *observer) {
+func play(t *testing.T, sc *workloads.Scenario, st plugin.Strategy, seed uint64) (*run.Result, *observer) {
 	t.Helper()
 	o := newObserver(st.Name + "/sts")
 	res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed, Setup: o.setup})

@@ -3,7 +3,7 @@ package upstreamrs_test
 import (
 	"testing"
 
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"

@@ -8,22 +8,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/models/replicaset"
-	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/replicaset"
+	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
 )
 
 // hostedAs is the "upstream" strategy with upstream's code in place of the
 // model, under the model's controller name and position: the same client name
 // draws the same latencies, so the two runs can be compared request by request.
-func hostedAs(t *testing.T) (model, hosted models.Strategy) {
+func hostedAs(t *testing.T) (model, hosted plugin.Strategy) {
 	t.Helper()
 	model, err := models.Lookup("upstream")
 	require.NoError(t, err)

@@ -8,10 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +27,12 @@ import (
 	consistencyutil "k8s.io/kubernetes/pkg/controller/util/consistency"
 	"k8s.io/kubernetes/pkg/features"
 	kclock "k8s.io/utils/clock"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
 )
 
 // Name is the strategy's (and the controller's) name.
@@ -390,12 +392,12 @@ func candidate(p *corev1.Pod, rank int) trace.Candidate {
 
 // Strategy is the "upstream" strategy with upstream's own ReplicaSet
 // controller in place of the model; every other kind runs the models.
-func Strategy() models.Strategy {
+func Strategy() plugin.Strategy {
 	st, err := models.Lookup("upstream")
 	if err != nil {
 		panic(err)
 	}
-	st = st.With(models.Controller{Name: Name, Kinds: []apiserver.Kind{apiserver.ReplicaSets},
+	st = st.With(plugin.Controller{Name: Name, Kinds: []apiserver.Kind{apiserver.ReplicaSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			StartWithContext(ctx, Options{Name: ctx.Name(), Trace: tr})
 		}})

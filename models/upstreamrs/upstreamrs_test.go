@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/ctrlsim/ctrlsim/harness/run"
-	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
+	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // rsScenarios are the catalog's ReplicaSet scenarios.
@@ -24,7 +25,7 @@ var rsScenarios = []string{
 	"rs-self-heal",
 }
 
-func runScenario(t *testing.T, name string, st models.Strategy, seed uint64) *run.Result {
+func runScenario(t *testing.T, name string, st plugin.Strategy, seed uint64) *run.Result {
 	t.Helper()
 	sc, err := workloads.Lookup(name)
 	require.NoError(t, err)

@@ -19,16 +19,16 @@ import (
 	"sync"
 
 	"github.com/ctrlsim/ctrlsim/faults"
-	"github.com/ctrlsim/ctrlsim/harness/run"
-	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/reports"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 // Config is one sweep.
 type Config struct {
 	Scenarios  []string // catalog scenarios (workloads.Lookup)
-	Strategies []models.Strategy
+	Strategies []plugin.Strategy
 	Seeds      []uint64
 	// Jobs is how many runs go at once (default 1). The results do not
 	// depend on it.
@@ -112,7 +112,7 @@ func Run(cfg Config) (*Result, error) {
 	}
 	type job struct {
 		scenario string
-		strategy models.Strategy
+		strategy plugin.Strategy
 		seed     uint64
 	}
 	var jobs []job
@@ -150,7 +150,7 @@ func Run(cfg Config) (*Result, error) {
 	return &Result{Config: cfg, Outcomes: out}, nil
 }
 
-func runOne(cfg Config, scenario string, st models.Strategy, seed uint64) (Outcome, error) {
+func runOne(cfg Config, scenario string, st plugin.Strategy, seed uint64) (Outcome, error) {
 	sc, err := Scenario(scenario, seed, cfg.Calm)
 	if err != nil {
 		return Outcome{}, err

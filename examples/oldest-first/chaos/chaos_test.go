@@ -7,19 +7,21 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	oldestfirst "github.com/ctrlsim/ctrlsim/examples/oldest-first"
 	"github.com/ctrlsim/ctrlsim/examples/oldest-first/chaos"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
-	"github.com/ctrlsim/ctrlsim/harness/run"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
+	"github.com/ctrlsim/ctrlsim/run"
 )
 
-func strategies(t *testing.T, names ...string) []models.Strategy {
-	out := make([]models.Strategy, len(names))
+func strategies(t *testing.T, names ...string) []plugin.Strategy {
+	out := make([]plugin.Strategy, len(names))
 	for i, n := range names {
 		var err error
 		out[i], err = models.Lookup(n)
@@ -86,7 +88,7 @@ func TestReport(t *testing.T) {
 	// A strategy that fails: its ReplicaSet controller does nothing.
 	idle, err := models.Lookup("upstream")
 	require.NoError(t, err)
-	idle = idle.With(models.Controller{Name: "idle", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
+	idle = idle.With(plugin.Controller{Name: "idle", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
 		Run: func(*controller.Context, *trace.Recorder) {}})
 	idle.Name, idle.Summary = "idle", "a ReplicaSet controller that does nothing"
 	cfg := chaos.Config{Scenarios: []string{"rs-self-heal"}, Seeds: []uint64{5},

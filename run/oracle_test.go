@@ -6,22 +6,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
 	"github.com/ctrlsim/ctrlsim/workloads"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // TestConvergenceCatchesAControllerThatStopsReconciling plants the bug: the
 // ReplicaSet controller stops after 60 s, before the scenario's last scale.
 func TestConvergenceCatchesAControllerThatStopsReconciling(t *testing.T) {
-	frozen := models.Strategy{Name: "stops-at-60s", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Controllers: []models.Controller{{Name: "stops-at-60s",
+	frozen := plugin.Strategy{Name: "stops-at-60s", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Controllers: []plugin.Controller{{Name: "stops-at-60s",
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			ctl := replicaset.StartWithContext(ctx, replicaset.Options{Name: ctx.Name(), Trace: tr})
 			ctx.World().At(60*time.Second, ctl.Stop)
@@ -106,7 +108,7 @@ manifests:
 `), nil)
 	require.NoError(t, err)
 	// Every kind has a model now: a strategy of ReplicaSets only.
-	rsOnly := models.Strategy{Name: "rs-only", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Controllers: upstream.Controllers[:1]}
+	rsOnly := plugin.Strategy{Name: "rs-only", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Controllers: upstream.Controllers[:1]}
 	_, err = Run(Config{Scenario: sc, Strategy: rsOnly, Seed: 1})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `Deployment "nginx-deployment" needs a Deployment controller, and strategy "rs-only" does not run one`)
