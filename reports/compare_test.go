@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/ctrlsim/ctrlsim/harness/check"
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

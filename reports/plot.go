@@ -238,18 +238,27 @@ func LatencyCDF(scenario string, strategies []string, latencies map[string][]tim
 		for j, d := range lat {
 			xys = append(xys, plotter.XY{X: d.Seconds(), Y: float64(j+1) / float64(n)})
 		}
-		line, err := plotter.NewLine(xys)
-		if err != nil {
+		if err := addStepLine(p, st, i, xys, 1.5); err != nil {
 			return nil, err
 		}
-		line.StepStyle = plotter.PostStep
-		line.Color = palette[i%len(palette)]
-		line.Dashes = dashes[(i/len(palette))%len(dashes)]
-		line.Width = vg.Points(1.5)
-		p.Add(line)
-		p.Legend.Add(st, line)
 	}
 	return p, nil
+}
+
+// addStepLine adds the i-th series of a figure as a step line, its colour
+// and dash pattern told apart from the others, with a legend entry.
+func addStepLine(p *plot.Plot, name string, i int, xys plotter.XYs, width float64) error {
+	line, err := plotter.NewLine(xys)
+	if err != nil {
+		return err
+	}
+	line.StepStyle = plotter.PostStep
+	line.Color = palette[i%len(palette)]
+	line.Dashes = dashes[(i/len(palette))%len(dashes)]
+	line.Width = vg.Points(width)
+	p.Add(line)
+	p.Legend.Add(name, line)
+	return nil
 }
 
 // palette: distinguishable colours (Tableau 10).

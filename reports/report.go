@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/run"
+	"gonum.org/v1/plot"
 )
 
 // Figure kinds.
@@ -65,35 +66,36 @@ func DrawRun(res *run.Result, withPNG bool) (*RunFigures, error) {
 	windows := FaultWindows(s.Faults, end)
 	dir := FigureDir(s.Scenario, s.Strategy)
 	name := fmt.Sprintf("%s · %s · seed %d", s.Scenario, s.Strategy, s.Seed)
+	add := func(file, caption string, plots ...*plot.Plot) error {
+		f, err := render(file, path.Join(dir, file), name+caption, withPNG, plots...)
+		if err == nil {
+			out.Figures = append(out.Figures, f)
+		}
+		return err
+	}
 	if len(res.Replicas) > 0 {
 		p, err := ReplicasPlot(name+": replicas", res.Replicas, end, windows...)
 		if err != nil {
 			return nil, err
 		}
-		f, err := render(ReplicasFigure, path.Join(dir, ReplicasFigure), name+": desired, current and ready replicas over time, fault windows shaded", withPNG, p)
-		if err != nil {
+		if err := add(ReplicasFigure, ": desired, current and ready replicas over time, fault windows shaded", p); err != nil {
 			return nil, err
 		}
-		out.Figures = append(out.Figures, f)
 	}
 	if plots, err := OrderingPlot(name+": scale-down ordering", res.Decisions.Decisions()); err != nil {
 		return nil, err
 	} else if plots != nil {
-		f, err := render(OrderingFigure, path.Join(dir, OrderingFigure), name+": scale-down decisions, chosen and spared pods by deletion order", withPNG, plots...)
-		if err != nil {
+		if err := add(OrderingFigure, ": scale-down decisions, chosen and spared pods by deletion order", plots...); err != nil {
 			return nil, err
 		}
-		out.Figures = append(out.Figures, f)
 	}
 	p, err := RequestsPlot(name+": API requests", res.History, end, windows...)
 	if err != nil {
 		return nil, err
 	}
-	f, err := render(RequestsFigure, path.Join(dir, RequestsFigure), name+": API requests per second by verb, fault windows shaded", withPNG, p)
-	if err != nil {
+	if err := add(RequestsFigure, ": API requests per second by verb, fault windows shaded", p); err != nil {
 		return nil, err
 	}
-	out.Figures = append(out.Figures, f)
 	return out, nil
 }
 

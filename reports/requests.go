@@ -7,7 +7,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/history"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // RequestBuckets is the most buckets RequestsPlot divides a run into.
@@ -76,16 +75,9 @@ func RequestsPlot(title string, ops []*history.Op, end time.Duration, faults ...
 			xys = append(xys, plotter.XY{X: (time.Duration(j) * bucket).Seconds(), Y: v})
 		}
 		xys = append(xys, plotter.XY{X: (time.Duration(len(r)) * bucket).Seconds(), Y: r[len(r)-1]})
-		line, err := plotter.NewLine(xys)
-		if err != nil {
+		if err := addStepLine(p, verb, i, xys, 1.2); err != nil {
 			return nil, err
 		}
-		line.StepStyle = plotter.PostStep
-		line.Color = palette[i%len(palette)]
-		line.Dashes = dashes[(i/len(palette))%len(dashes)]
-		line.Width = vg.Points(1.2)
-		p.Add(line)
-		p.Legend.Add(verb, line)
 	}
 	return p, nil
 }
