@@ -7,6 +7,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/check/checktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -22,7 +23,7 @@ func node(name, role string, taints ...corev1.Taint) *corev1.Node {
 
 // daemonSet agent runs on the role=worker nodes; two of them, n1 and n2.
 func daemonSet() *appsv1.DaemonSet {
-	t := podTemplate("agent:1")
+	t := checktest.PodTemplate("agent:1")
 	t.Spec.NodeSelector = map[string]string{"role": "worker"}
 	return &appsv1.DaemonSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "agent", Namespace: "default", UID: "ds-agent", Generation: 1},
@@ -34,7 +35,7 @@ func daemonSet() *appsv1.DaemonSet {
 // daemonPod is agent's pod for a node: bound by spec.nodeName, or (unbound)
 // by the node-affinity term the controller writes.
 func daemonPod(name, nodeName string, bound bool) *corev1.Pod {
-	p := runningPod(name, controllerRef("DaemonSet", "agent", "ds-agent"), map[string]string{"app": "web"})
+	p := runningPod(name, checktest.ControllerRef("DaemonSet", "agent", "ds-agent"), map[string]string{"app": "web"})
 	if bound {
 		p.Spec.NodeName = nodeName
 		return p
@@ -77,7 +78,7 @@ func TestDaemonSetsPredicate(t *testing.T) {
 			return []apiserver.Object{daemonPod("agent-c", "n1", true)}, nil
 		}, "DaemonSet default/agent has 2 pods on node n1, wants 1"},
 		{"a second pod terminating", func(o objs) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(daemonPod("agent-c", "n1", true))}, nil
+			return []apiserver.Object{checktest.Deleting(daemonPod("agent-c", "n1", true))}, nil
 		}, ""},
 		{"a pod on a node outside the selector", func(o objs) ([]apiserver.Object, []apiserver.Object) {
 			return []apiserver.Object{daemonPod("agent-c", "n3", true)}, nil
@@ -91,16 +92,16 @@ func TestDaemonSetsPredicate(t *testing.T) {
 		}, "DaemonSet default/agent: its pod default/agent-c is bound to no node"},
 		{"a pod another DaemonSet controls", func(o objs) ([]apiserver.Object, []apiserver.Object) {
 			p := daemonPod("agent-c", "n3", true)
-			p.OwnerReferences = []metav1.OwnerReference{controllerRef("DaemonSet", "other", "ds-other")}
+			p.OwnerReferences = []metav1.OwnerReference{checktest.ControllerRef("DaemonSet", "other", "ds-other")}
 			return []apiserver.Object{p}, nil
 		}, ""},
 		{"a node being deleted keeps no pod", func(o objs) ([]apiserver.Object, []apiserver.Object) {
 			o.ds.Status.DesiredNumberScheduled, o.ds.Status.NumberReady = 1, 1
-			return []apiserver.Object{o.ds, deleting(o.n2)}, nil
+			return []apiserver.Object{o.ds, checktest.Deleting(o.n2)}, nil
 		}, "has 1 pods on node n2, which does not qualify"},
 		{"a node being deleted, its pod gone", func(o objs) ([]apiserver.Object, []apiserver.Object) {
 			o.ds.Status.DesiredNumberScheduled, o.ds.Status.NumberReady = 1, 1
-			return []apiserver.Object{o.ds, deleting(o.n2)}, []apiserver.Object{o.p2}
+			return []apiserver.Object{o.ds, checktest.Deleting(o.n2)}, []apiserver.Object{o.p2}
 		}, ""},
 		{"a new node", func(o objs) ([]apiserver.Object, []apiserver.Object) {
 			return []apiserver.Object{node("n4", "worker")}, nil
@@ -175,19 +176,19 @@ func TestDaemonSetsPredicate(t *testing.T) {
 			return []apiserver.Object{o.ds}, nil
 		}, "DaemonSet default/agent status.numberReady is 1, wants 2"},
 		{"a DaemonSet being deleted is not judged", func(o objs) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(o.ds)}, []apiserver.Object{o.p1}
+			return []apiserver.Object{checktest.Deleting(o.ds)}, []apiserver.Object{o.p1}
 		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := fresh()
-			st := newStore(check.DaemonSets()).put(o.ds, o.n1, o.n2, o.n3, o.p1, o.p2)
-			ok, why := st.pred.Holds()
+			st := checktest.NewStore(check.DaemonSets()).Put(o.ds, o.n1, o.n2, o.n3, o.p1, o.p2)
+			ok, why := st.Pred.Holds()
 			require.True(t, ok, why)
 			if tc.change != nil {
 				put, del := tc.change(fresh())
-				st.put(put...).del(del...)
+				st.Put(put...).Del(del...)
 			}
-			for _, pred := range []check.Predicate{st.pred, st.replay(check.DaemonSets())} {
+			for _, pred := range []check.Predicate{st.Pred, st.Replay(check.DaemonSets())} {
 				ok, why = pred.Holds()
 				if tc.want == "" {
 					assert.True(t, ok, why)
@@ -205,37 +206,37 @@ func TestDaemonSetsPredicateAgreesWithReplay(t *testing.T) {
 	var holds, fails int
 	roles := []string{"worker", "worker", "db"}
 	for round := 0; round < 50; round++ {
-		st := newStore(check.DaemonSets())
+		st := checktest.NewStore(check.DaemonSets())
 		for step := 0; step < 80; step++ {
 			switch k := r.IntN(12); {
 			case k < 2:
 				ds := daemonSet()
 				n := int32(r.IntN(4))
 				ds.Status.DesiredNumberScheduled, ds.Status.NumberReady = n, n-int32(r.IntN(6)/5)
-				st.put(ds)
+				st.Put(ds)
 			case k < 3:
-				st.del(daemonSet())
+				st.Del(daemonSet())
 			case k < 7:
 				i := r.IntN(4)
 				p := daemonPod(fmt.Sprint("agent-", r.IntN(5)), fmt.Sprint("n", i), r.IntN(2) == 0)
 				if r.IntN(6) == 0 {
-					p = deleting(p)
+					p = checktest.Deleting(p)
 				}
-				st.put(p)
+				st.Put(p)
 			case k < 9:
-				st.del(daemonPod(fmt.Sprint("agent-", r.IntN(5)), "", true))
+				st.Del(daemonPod(fmt.Sprint("agent-", r.IntN(5)), "", true))
 			case k < 11:
 				i := r.IntN(4)
 				n := node(fmt.Sprint("n", i), roles[r.IntN(3)])
 				if r.IntN(4) == 0 {
 					n.Spec.Taints = []corev1.Taint{taint("dedicated", []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute}[r.IntN(2)])}
 				}
-				st.put(n)
+				st.Put(n)
 			default:
-				st.del(node(fmt.Sprint("n", r.IntN(4)), ""))
+				st.Del(node(fmt.Sprint("n", r.IntN(4)), ""))
 			}
-			got, why := st.pred.Holds()
-			want, wantWhy := st.replay(check.DaemonSets()).Holds()
+			got, why := st.Pred.Holds()
+			want, wantWhy := st.Replay(check.DaemonSets()).Holds()
 			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, step, why, wantWhy)
 			require.Equal(t, wantWhy, why)
 			if got {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/check/checktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -18,18 +19,18 @@ func hpa() *autoscalingv2.HorizontalPodAutoscaler {
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "hpa-web", Generation: 1},
 		Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "web"},
-			MinReplicas:    i32(2), MaxReplicas: 10},
-		Status: autoscalingv2.HorizontalPodAutoscalerStatus{ObservedGeneration: ptr(int64(1)), CurrentReplicas: 4, DesiredReplicas: 4},
+			MinReplicas:    checktest.I32(2), MaxReplicas: 10},
+		Status: autoscalingv2.HorizontalPodAutoscalerStatus{ObservedGeneration: checktest.Ptr(int64(1)), CurrentReplicas: 4, DesiredReplicas: 4},
 	}
 }
 
 func TestHPAsPredicate(t *testing.T) {
 	target := func(n int32) *corev1.ReplicationController {
-		return &corev1.ReplicationController{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "rc-web"}, Spec: corev1.ReplicationControllerSpec{Replicas: i32(n)}}
+		return &corev1.ReplicationController{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "rc-web"}, Spec: corev1.ReplicationControllerSpec{Replicas: checktest.I32(n)}}
 	}
 	scaled := func(n int32) apiserver.Object {
-		d := deployment()
-		d.Spec.Replicas = i32(n)
+		d := checktest.Deployment()
+		d.Spec.Replicas = checktest.I32(n)
 		return d
 	}
 	recommends := func(n int32) func(*autoscalingv2.HorizontalPodAutoscaler) (int32, bool) {
@@ -116,7 +117,7 @@ func TestHPAsPredicate(t *testing.T) {
 		{"a ReplicaSet target", func(h *autoscalingv2.HorizontalPodAutoscaler) []apiserver.Object {
 			h.Spec.ScaleTargetRef = autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "web-new"}
 			h.Status.CurrentReplicas, h.Status.DesiredReplicas = 3, 3
-			return []apiserver.Object{h, replicaSet("web-new", "nginx:2", "x", 0, 3)}
+			return []apiserver.Object{h, checktest.ReplicaSet("web-new", "nginx:2", "x", 0, 3)}
 		}, nil, ""},
 		{"a StatefulSet target", func(h *autoscalingv2.HorizontalPodAutoscaler) []apiserver.Object {
 			h.Spec.ScaleTargetRef = autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: "web"}
@@ -125,18 +126,18 @@ func TestHPAsPredicate(t *testing.T) {
 		}, nil, ""},
 		{"an HPA being deleted is not judged", func(h *autoscalingv2.HorizontalPodAutoscaler) []apiserver.Object {
 			h.Status.DesiredReplicas = 9
-			return []apiserver.Object{deleting(h)}
+			return []apiserver.Object{checktest.Deleting(h)}
 		}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := newStore(check.HPAs(tc.recommend)).put(hpa(), scaled(4))
+			st := checktest.NewStore(check.HPAs(tc.recommend)).Put(hpa(), scaled(4))
 			if tc.change != nil {
-				st.put(tc.change(hpa())...)
+				st.Put(tc.change(hpa())...)
 			}
 			if tc.name == "target deleted" {
-				st.del(scaled(4))
+				st.Del(scaled(4))
 			}
-			ok, why := st.pred.Holds()
+			ok, why := st.Pred.Holds()
 			if tc.want == "" {
 				assert.True(t, ok, why)
 			} else {
@@ -153,16 +154,16 @@ func TestHPAsPredicateOrderAndDeletion(t *testing.T) {
 	a, b := hpa(), hpa()
 	a.Name, a.UID, a.Status.DesiredReplicas = "b-second", "hpa-b", 7
 	b.Name, b.UID, b.Status.DesiredReplicas = "a-first", "hpa-a", 5
-	d := deployment()
-	d.Spec.Replicas = i32(4)
-	st := newStore(check.HPAs(nil)).put(a, b, d)
-	ok, why := st.pred.Holds()
+	d := checktest.Deployment()
+	d.Spec.Replicas = checktest.I32(4)
+	st := checktest.NewStore(check.HPAs(nil)).Put(a, b, d)
+	ok, why := st.Pred.Holds()
 	require.False(t, ok)
 	assert.Contains(t, why, "HorizontalPodAutoscaler default/a-first status.desiredReplicas is 5")
-	st.del(b)
-	_, why = st.pred.Holds()
+	st.Del(b)
+	_, why = st.Pred.Holds()
 	assert.Contains(t, why, "HorizontalPodAutoscaler default/b-second status.desiredReplicas is 7")
-	st.del(a)
-	ok, why = st.pred.Holds()
+	st.Del(a)
+	ok, why = st.Pred.Holds()
 	assert.True(t, ok, why)
 }

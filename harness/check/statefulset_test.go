@@ -7,6 +7,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
+	"github.com/ctrlsim/ctrlsim/harness/check/checktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -20,11 +21,11 @@ import (
 func statefulSet() *appsv1.StatefulSet {
 	return &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default", UID: "sts-web", Generation: 1},
-		Spec: appsv1.StatefulSetSpec{Replicas: i32(3), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
-			Template:             podTemplate("nginx:2"),
+		Spec: appsv1.StatefulSetSpec{Replicas: checktest.I32(3), Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template:             checktest.PodTemplate("nginx:2"),
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{ObjectMeta: metav1.ObjectMeta{Name: "data"}}},
 			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: i32(0)}}},
+				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: checktest.I32(0)}}},
 		Status: appsv1.StatefulSetStatus{ObservedGeneration: 1, Replicas: 3, ReadyReplicas: 3, CurrentRevision: "web-2", UpdateRevision: "web-2"},
 	}
 }
@@ -34,12 +35,12 @@ func runningPod(name string, ref metav1.OwnerReference, labels map[string]string
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID("uid-" + name), Labels: labels,
 			OwnerReferences: []metav1.OwnerReference{ref}},
 		Status: corev1.PodStatus{Phase: corev1.PodRunning,
-			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: at(1)}}},
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: checktest.At(1)}}},
 	}
 }
 
 func statefulPod(ordinal int, revision string) *corev1.Pod {
-	return runningPod(fmt.Sprint("web-", ordinal), controllerRef("StatefulSet", "web", "sts-web"),
+	return runningPod(fmt.Sprint("web-", ordinal), checktest.ControllerRef("StatefulSet", "web", "sts-web"),
 		map[string]string{"app": "web", appsv1.ControllerRevisionHashLabelKey: revision})
 }
 
@@ -76,11 +77,11 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return []apiserver.Object{pods[1]}, nil
 		}, "has no pod web-1"},
 		{"a pod controlled by an earlier StatefulSet of the name", func(_ *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			pods[0].OwnerReferences = []metav1.OwnerReference{controllerRef("StatefulSet", "web", "sts-web-before")}
+			pods[0].OwnerReferences = []metav1.OwnerReference{checktest.ControllerRef("StatefulSet", "web", "sts-web-before")}
 			return []apiserver.Object{pods[0]}, nil
 		}, "has no pod web-0"},
 		{"a pod terminating", func(_ *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(pods[2])}, nil
+			return []apiserver.Object{checktest.Deleting(pods[2])}, nil
 		}, "StatefulSet default/web: its pod web-2 is terminating"},
 		{"a pod pending", func(_ *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
 			pods[2].Status.Phase = corev1.PodPending
@@ -99,7 +100,7 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return []apiserver.Object{p}, nil
 		}, "still has pod web-x beyond its ordinals"},
 		{"a terminating pod beyond the replicas", func(_ *appsv1.StatefulSet, _ []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(statefulPod(3, "web-2"))}, nil
+			return []apiserver.Object{checktest.Deleting(statefulPod(3, "web-2"))}, nil
 		}, ""},
 		{"a pod of the name in another namespace", func(_ *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
 			p := statefulPod(1, "web-2")
@@ -110,7 +111,7 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return nil, []apiserver.Object{claims[2]}
 		}, "StatefulSet default/web has no PersistentVolumeClaim data-web-2"},
 		{"a claim being deleted", func(_ *appsv1.StatefulSet, _ []*corev1.Pod, claims []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(claims[0])}, nil
+			return []apiserver.Object{checktest.Deleting(claims[0])}, nil
 		}, "its PersistentVolumeClaim data-web-0 is being deleted"},
 		{"claims of a scaled-down ordinal are kept", func(_ *appsv1.StatefulSet, _ []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
 			return []apiserver.Object{claim("data-web-3")}, nil
@@ -128,13 +129,13 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return []apiserver.Object{pods[1]}, nil
 		}, `StatefulSet default/web: its pod web-1 is at revision "web-1", wants "web-2"`},
 		{"pods below the partition keep their revision", func(s *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			s.Spec.UpdateStrategy.RollingUpdate.Partition = i32(2)
+			s.Spec.UpdateStrategy.RollingUpdate.Partition = checktest.I32(2)
 			pods[0].Labels[appsv1.ControllerRevisionHashLabelKey] = "web-1"
 			pods[1].Labels[appsv1.ControllerRevisionHashLabelKey] = "web-1"
 			return []apiserver.Object{s, pods[0], pods[1]}, nil
 		}, ""},
 		{"pods from the partition on are updated", func(s *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			s.Spec.UpdateStrategy.RollingUpdate.Partition = i32(2)
+			s.Spec.UpdateStrategy.RollingUpdate.Partition = checktest.I32(2)
 			pods[2].Labels[appsv1.ControllerRevisionHashLabelKey] = "web-1"
 			return []apiserver.Object{s, pods[2]}, nil
 		}, "its pod web-2 is at revision"},
@@ -149,11 +150,11 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return []apiserver.Object{s, pods[2]}, nil
 		}, ""},
 		{"scaled up", func(s *appsv1.StatefulSet, _ []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			s.Spec.Replicas = i32(4)
+			s.Spec.Replicas = checktest.I32(4)
 			return []apiserver.Object{s}, nil
 		}, "has no pod web-3"},
 		{"scaled down", func(s *appsv1.StatefulSet, _ []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			s.Spec.Replicas = i32(2)
+			s.Spec.Replicas = checktest.I32(2)
 			s.Status.Replicas, s.Status.ReadyReplicas = 2, 2
 			return []apiserver.Object{s}, nil
 		}, "still has pod web-2 beyond its ordinals 0..1"},
@@ -162,7 +163,7 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			return []apiserver.Object{s}, nil
 		}, "has no pod web-3"},
 		{"a StatefulSet being deleted is not judged", func(s *appsv1.StatefulSet, pods []*corev1.Pod, _ []*corev1.PersistentVolumeClaim) ([]apiserver.Object, []apiserver.Object) {
-			return []apiserver.Object{deleting(s)}, []apiserver.Object{pods[0]}
+			return []apiserver.Object{checktest.Deleting(s)}, []apiserver.Object{pods[0]}
 		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,15 +172,15 @@ func TestStatefulSetsPredicate(t *testing.T) {
 			for i := range pods {
 				objs = append(objs, pods[i], claims[i])
 			}
-			st := newStore(check.StatefulSets()).put(objs...)
-			ok, why := st.pred.Holds()
+			st := checktest.NewStore(check.StatefulSets()).Put(objs...)
+			ok, why := st.Pred.Holds()
 			require.True(t, ok, why)
 			if tc.change != nil {
 				s, pods, claims = statefulObjects() // fresh copies: the store's are not to be modified
 				put, del := tc.change(s, pods, claims)
-				st.put(put...).del(del...)
+				st.Put(put...).Del(del...)
 			}
-			for _, pred := range []check.Predicate{st.pred, st.replay(check.StatefulSets())} {
+			for _, pred := range []check.Predicate{st.Pred, st.Replay(check.StatefulSets())} {
 				ok, why = pred.Holds()
 				if tc.want == "" {
 					assert.True(t, ok, why)
@@ -196,41 +197,41 @@ func TestStatefulSetsPredicateAgreesWithReplay(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	var holds, fails int
 	for round := 0; round < 50; round++ {
-		st := newStore(check.StatefulSets())
+		st := checktest.NewStore(check.StatefulSets())
 		for step := 0; step < 80; step++ {
 			switch k := r.IntN(12); {
 			case k < 2:
 				s := statefulSet()
 				n := int32(1 + r.IntN(3))
-				s.Spec.Replicas = i32(n)
+				s.Spec.Replicas = checktest.I32(n)
 				s.Status.Replicas, s.Status.ReadyReplicas = n, n-int32(r.IntN(6)/5)
 				s.Status.UpdateRevision = fmt.Sprint("web-", 1+r.IntN(2))
 				if r.IntN(4) == 0 {
-					s = deleting(s)
+					s = checktest.Deleting(s)
 				}
-				st.put(s)
+				st.Put(s)
 			case k < 3:
-				st.del(statefulSet())
+				st.Del(statefulSet())
 			case k < 8:
 				p := statefulPod(r.IntN(4), fmt.Sprint("web-", 1+r.IntN(2)))
 				switch r.IntN(8) {
 				case 0:
-					p = deleting(p)
+					p = checktest.Deleting(p)
 				case 1:
 					p.Status.Conditions = nil
 				case 2:
 					p.OwnerReferences = nil
 				}
-				st.put(p)
+				st.Put(p)
 			case k < 9:
-				st.del(statefulPod(r.IntN(4), ""))
+				st.Del(statefulPod(r.IntN(4), ""))
 			case k < 11:
-				st.put(claim(fmt.Sprint("data-web-", r.IntN(4))))
+				st.Put(claim(fmt.Sprint("data-web-", r.IntN(4))))
 			default:
-				st.del(claim(fmt.Sprint("data-web-", r.IntN(4))))
+				st.Del(claim(fmt.Sprint("data-web-", r.IntN(4))))
 			}
-			got, why := st.pred.Holds()
-			want, wantWhy := st.replay(check.StatefulSets()).Holds()
+			got, why := st.Pred.Holds()
+			want, wantWhy := st.Replay(check.StatefulSets()).Holds()
 			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, step, why, wantWhy)
 			require.Equal(t, wantWhy, why)
 			if got {

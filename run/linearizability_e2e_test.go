@@ -1,4 +1,4 @@
-package check_test
+package run_test
 
 import (
 	"path/filepath"
