@@ -7,8 +7,8 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models"
+	simrun "github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

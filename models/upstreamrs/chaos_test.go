@@ -3,8 +3,8 @@ package upstreamrs_test
 import (
 	"testing"
 
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"
 )

@@ -27,8 +27,8 @@ import (
 
 	oldestfirst "github.com/ctrlsim/ctrlsim/examples/oldest-first"
 	"github.com/ctrlsim/ctrlsim/examples/oldest-first/chaos"
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
