@@ -8,7 +8,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/check/checktest"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -188,64 +187,41 @@ func TestDaemonSetsPredicate(t *testing.T) {
 				put, del := tc.change(fresh())
 				st.Put(put...).Del(del...)
 			}
-			for _, pred := range []check.Predicate{st.Pred, st.Replay(check.DaemonSets())} {
-				ok, why = pred.Holds()
-				if tc.want == "" {
-					assert.True(t, ok, why)
-				} else {
-					assert.False(t, ok)
-					assert.Contains(t, why, tc.want)
-				}
-			}
+			checktest.AssertVerdict(t, tc.want, st.Pred, st.Replay(check.DaemonSets()))
 		})
 	}
 }
 
 func TestDaemonSetsPredicateAgreesWithReplay(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	var holds, fails int
 	roles := []string{"worker", "worker", "db"}
-	for round := 0; round < 50; round++ {
-		st := checktest.NewStore(check.DaemonSets())
-		for step := 0; step < 80; step++ {
-			switch k := r.IntN(12); {
-			case k < 2:
-				ds := daemonSet()
-				n := int32(r.IntN(4))
-				ds.Status.DesiredNumberScheduled, ds.Status.NumberReady = n, n-int32(r.IntN(6)/5)
-				st.Put(ds)
-			case k < 3:
-				st.Del(daemonSet())
-			case k < 7:
-				i := r.IntN(4)
-				p := daemonPod(fmt.Sprint("agent-", r.IntN(5)), fmt.Sprint("n", i), r.IntN(2) == 0)
-				if r.IntN(6) == 0 {
-					p = checktest.Deleting(p)
-				}
-				st.Put(p)
-			case k < 9:
-				st.Del(daemonPod(fmt.Sprint("agent-", r.IntN(5)), "", true))
-			case k < 11:
-				i := r.IntN(4)
-				n := node(fmt.Sprint("n", i), roles[r.IntN(3)])
-				if r.IntN(4) == 0 {
-					n.Spec.Taints = []corev1.Taint{taint("dedicated", []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute}[r.IntN(2)])}
-				}
-				st.Put(n)
-			default:
-				st.Del(node(fmt.Sprint("n", r.IntN(4)), ""))
+	checktest.AgreesWithReplay(t, check.DaemonSets, 50, 80, func(st *checktest.Store) {
+		switch k := r.IntN(12); {
+		case k < 2:
+			ds := daemonSet()
+			n := int32(r.IntN(4))
+			ds.Status.DesiredNumberScheduled, ds.Status.NumberReady = n, n-int32(r.IntN(6)/5)
+			st.Put(ds)
+		case k < 3:
+			st.Del(daemonSet())
+		case k < 7:
+			i := r.IntN(4)
+			p := daemonPod(fmt.Sprint("agent-", r.IntN(5)), fmt.Sprint("n", i), r.IntN(2) == 0)
+			if r.IntN(6) == 0 {
+				p = checktest.Deleting(p)
 			}
-			got, why := st.Pred.Holds()
-			want, wantWhy := st.Replay(check.DaemonSets()).Holds()
-			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, step, why, wantWhy)
-			require.Equal(t, wantWhy, why)
-			if got {
-				holds++
-			} else {
-				fails++
+			st.Put(p)
+		case k < 9:
+			st.Del(daemonPod(fmt.Sprint("agent-", r.IntN(5)), "", true))
+		case k < 11:
+			i := r.IntN(4)
+			n := node(fmt.Sprint("n", i), roles[r.IntN(3)])
+			if r.IntN(4) == 0 {
+				n.Spec.Taints = []corev1.Taint{taint("dedicated", []corev1.TaintEffect{corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute}[r.IntN(2)])}
 			}
+			st.Put(n)
+		default:
+			st.Del(node(fmt.Sprint("n", r.IntN(4)), ""))
 		}
-	}
-	assert.Greater(t, holds, 50, "the predicate held at times")
-	assert.Greater(t, fails, 50, "and failed at others")
+	})
 }

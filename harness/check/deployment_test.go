@@ -156,15 +156,7 @@ func TestDeploymentsPredicate(t *testing.T) {
 				objs = tc.change(d, n, o)
 			}
 			// Once from scratch, once as a change to the converged state.
-			for _, s := range []*checktest.Store{checktest.NewStore(check.Deployments()).Put(objs...), changed(check.Deployments(), objs)} {
-				ok, why := s.Pred.Holds()
-				if tc.want == "" {
-					assert.True(t, ok, why)
-				} else {
-					assert.False(t, ok)
-					assert.Contains(t, why, tc.want)
-				}
-			}
+			checktest.AssertVerdict(t, tc.want, checktest.NewStore(check.Deployments()).Put(objs...).Pred, changed(check.Deployments(), objs).Pred)
 		})
 	}
 }
@@ -204,55 +196,39 @@ func TestDeploymentsPredicateForgetsDeletedObjects(t *testing.T) {
 // one fed only the final objects.
 func TestDeploymentsPredicateAgreesWithReplay(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	var holds, fails int
-	for round := 0; round < 50; round++ {
-		s := checktest.NewStore(check.Deployments())
-		for step := 0; step < 60; step++ {
-			switch k := r.IntN(10); {
-			case k < 2:
-				d := checktest.Deployment()
-				img := r.IntN(3)
-				d.Spec.Template = checktest.PodTemplate(fmt.Sprint("nginx:", img))
-				d.Spec.Paused = r.IntN(4) == 0
-				d.Generation = int64(10*img + 1 + r.IntN(2))
-				d.Status.ObservedGeneration = d.Generation - int64(r.IntN(5)/4)
-				n := int32(r.IntN(4))
-				d.Spec.Replicas = checktest.I32(n)
-				d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas = n, n, n-int32(r.IntN(5)/4)
-				d.Spec.RevisionHistoryLimit = checktest.I32(int32(r.IntN(3)))
-				s.Put(d)
-			case k < 3:
-				s.Del(checktest.Deployment())
-			case k < 9:
-				img := r.IntN(3)
-				n := int32(r.IntN(4))
-				rs := checktest.ReplicaSet(fmt.Sprint("web-", img), fmt.Sprint("nginx:", img), fmt.Sprint(img), img, n)
-				rs.Status.Replicas = n - int32(r.IntN(5)/4)
-				rs.Status.AvailableReplicas = n - int32(r.IntN(5)/4)
-				rs.Generation = int64(1 + r.IntN(2))
-				if r.IntN(8) == 0 {
-					rs.OwnerReferences = nil
-				}
-				if r.IntN(8) == 0 {
-					rs = checktest.Deleting(rs)
-				}
-				s.Put(rs)
-			default:
-				img := r.IntN(3)
-				s.Del(checktest.ReplicaSet(fmt.Sprint("web-", img), "", "", 0, 0))
+	checktest.AgreesWithReplay(t, check.Deployments, 50, 60, func(s *checktest.Store) {
+		switch k := r.IntN(10); {
+		case k < 2:
+			d := checktest.Deployment()
+			img := r.IntN(3)
+			d.Spec.Template = checktest.PodTemplate(fmt.Sprint("nginx:", img))
+			d.Spec.Paused = r.IntN(4) == 0
+			d.Generation = int64(10*img + 1 + r.IntN(2))
+			d.Status.ObservedGeneration = d.Generation - int64(r.IntN(5)/4)
+			n := int32(r.IntN(4))
+			d.Spec.Replicas = checktest.I32(n)
+			d.Status.Replicas, d.Status.UpdatedReplicas, d.Status.AvailableReplicas = n, n, n-int32(r.IntN(5)/4)
+			d.Spec.RevisionHistoryLimit = checktest.I32(int32(r.IntN(3)))
+			s.Put(d)
+		case k < 3:
+			s.Del(checktest.Deployment())
+		case k < 9:
+			img := r.IntN(3)
+			n := int32(r.IntN(4))
+			rs := checktest.ReplicaSet(fmt.Sprint("web-", img), fmt.Sprint("nginx:", img), fmt.Sprint(img), img, n)
+			rs.Status.Replicas = n - int32(r.IntN(5)/4)
+			rs.Status.AvailableReplicas = n - int32(r.IntN(5)/4)
+			rs.Generation = int64(1 + r.IntN(2))
+			if r.IntN(8) == 0 {
+				rs.OwnerReferences = nil
 			}
-			got, why := s.Pred.Holds()
-			want, wantWhy := s.Replay(check.Deployments()).Holds()
-			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, step, why, wantWhy)
-			require.Equal(t, wantWhy, why)
-			if got {
-				holds++
-			} else {
-				fails++
+			if r.IntN(8) == 0 {
+				rs = checktest.Deleting(rs)
 			}
+			s.Put(rs)
+		default:
+			img := r.IntN(3)
+			s.Del(checktest.ReplicaSet(fmt.Sprint("web-", img), "", "", 0, 0))
 		}
-	}
-	assert.Greater(t, holds, 50, "the predicate held at times")
-	assert.Greater(t, fails, 50, "and failed at others")
-	t.Logf("holds %d, fails %d", holds, fails)
+	})
 }

@@ -137,13 +137,7 @@ func TestHPAsPredicate(t *testing.T) {
 			if tc.name == "target deleted" {
 				st.Del(scaled(4))
 			}
-			ok, why := st.Pred.Holds()
-			if tc.want == "" {
-				assert.True(t, ok, why)
-			} else {
-				assert.False(t, ok)
-				assert.Contains(t, why, tc.want)
-			}
+			checktest.AssertVerdict(t, tc.want, st.Pred)
 		})
 	}
 }

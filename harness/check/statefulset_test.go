@@ -8,7 +8,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/check/checktest"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -180,67 +179,44 @@ func TestStatefulSetsPredicate(t *testing.T) {
 				put, del := tc.change(s, pods, claims)
 				st.Put(put...).Del(del...)
 			}
-			for _, pred := range []check.Predicate{st.Pred, st.Replay(check.StatefulSets())} {
-				ok, why = pred.Holds()
-				if tc.want == "" {
-					assert.True(t, ok, why)
-				} else {
-					assert.False(t, ok)
-					assert.Contains(t, why, tc.want)
-				}
-			}
+			checktest.AssertVerdict(t, tc.want, st.Pred, st.Replay(check.StatefulSets()))
 		})
 	}
 }
 
 func TestStatefulSetsPredicateAgreesWithReplay(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	var holds, fails int
-	for round := 0; round < 50; round++ {
-		st := checktest.NewStore(check.StatefulSets())
-		for step := 0; step < 80; step++ {
-			switch k := r.IntN(12); {
-			case k < 2:
-				s := statefulSet()
-				n := int32(1 + r.IntN(3))
-				s.Spec.Replicas = checktest.I32(n)
-				s.Status.Replicas, s.Status.ReadyReplicas = n, n-int32(r.IntN(6)/5)
-				s.Status.UpdateRevision = fmt.Sprint("web-", 1+r.IntN(2))
-				if r.IntN(4) == 0 {
-					s = checktest.Deleting(s)
-				}
-				st.Put(s)
-			case k < 3:
-				st.Del(statefulSet())
-			case k < 8:
-				p := statefulPod(r.IntN(4), fmt.Sprint("web-", 1+r.IntN(2)))
-				switch r.IntN(8) {
-				case 0:
-					p = checktest.Deleting(p)
-				case 1:
-					p.Status.Conditions = nil
-				case 2:
-					p.OwnerReferences = nil
-				}
-				st.Put(p)
-			case k < 9:
-				st.Del(statefulPod(r.IntN(4), ""))
-			case k < 11:
-				st.Put(claim(fmt.Sprint("data-web-", r.IntN(4))))
-			default:
-				st.Del(claim(fmt.Sprint("data-web-", r.IntN(4))))
+	checktest.AgreesWithReplay(t, check.StatefulSets, 50, 80, func(st *checktest.Store) {
+		switch k := r.IntN(12); {
+		case k < 2:
+			s := statefulSet()
+			n := int32(1 + r.IntN(3))
+			s.Spec.Replicas = checktest.I32(n)
+			s.Status.Replicas, s.Status.ReadyReplicas = n, n-int32(r.IntN(6)/5)
+			s.Status.UpdateRevision = fmt.Sprint("web-", 1+r.IntN(2))
+			if r.IntN(4) == 0 {
+				s = checktest.Deleting(s)
 			}
-			got, why := st.Pred.Holds()
-			want, wantWhy := st.Replay(check.StatefulSets()).Holds()
-			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, step, why, wantWhy)
-			require.Equal(t, wantWhy, why)
-			if got {
-				holds++
-			} else {
-				fails++
+			st.Put(s)
+		case k < 3:
+			st.Del(statefulSet())
+		case k < 8:
+			p := statefulPod(r.IntN(4), fmt.Sprint("web-", 1+r.IntN(2)))
+			switch r.IntN(8) {
+			case 0:
+				p = checktest.Deleting(p)
+			case 1:
+				p.Status.Conditions = nil
+			case 2:
+				p.OwnerReferences = nil
 			}
+			st.Put(p)
+		case k < 9:
+			st.Del(statefulPod(r.IntN(4), ""))
+		case k < 11:
+			st.Put(claim(fmt.Sprint("data-web-", r.IntN(4))))
+		default:
+			st.Del(claim(fmt.Sprint("data-web-", r.IntN(4))))
 		}
-	}
-	assert.Greater(t, holds, 50, "the predicate held at times")
-	assert.Greater(t, fails, 50, "and failed at others")
+	})
 }

@@ -6,7 +6,11 @@ package checktest
 
 import (
 	"sort"
+	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
@@ -198,4 +202,45 @@ func AppReplicaSet(name string, replicas int32, app string) *appsv1.ReplicaSet {
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": app}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx:1"}}}}},
 	}
+}
+
+// AssertVerdict asserts that each predicate holds when want is "", and
+// otherwise fails with a reason that contains want.
+func AssertVerdict(t testing.TB, want string, preds ...check.Predicate) {
+	t.Helper()
+	for _, pred := range preds {
+		ok, why := pred.Holds()
+		if want == "" {
+			assert.True(t, ok, why)
+		} else {
+			assert.False(t, ok)
+			assert.Contains(t, why, want)
+		}
+	}
+}
+
+// AgreesWithReplay drives rounds × steps random writes through step and,
+// after each, requires the incremental predicate to say exactly what a fresh
+// one (newPred) fed the current objects says. The walk must visit both
+// verdicts often, or it proves nothing.
+func AgreesWithReplay(t *testing.T, newPred func() check.Predicate, rounds, steps int, step func(s *Store)) {
+	t.Helper()
+	var holds, fails int
+	for round := 0; round < rounds; round++ {
+		s := NewStore(newPred())
+		for i := 0; i < steps; i++ {
+			step(s)
+			got, why := s.Pred.Holds()
+			want, wantWhy := s.Replay(newPred()).Holds()
+			require.Equal(t, want, got, "round %d step %d: incremental %q, replay %q", round, i, why, wantWhy)
+			require.Equal(t, wantWhy, why)
+			if got {
+				holds++
+			} else {
+				fails++
+			}
+		}
+	}
+	assert.Greater(t, holds, 50, "the predicate held at times")
+	assert.Greater(t, fails, 50, "and failed at others")
 }
