@@ -2,15 +2,12 @@ package run
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/replicaset"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // OrderingScore measures how far a run's scale-down decisions are from the
@@ -39,7 +36,7 @@ func orderingScore(decisions []trace.Decision) OrderingScore {
 		pods := make([]*corev1.Pod, len(d.Candidates))
 		ranks := make([]int, len(d.Candidates))
 		for i, c := range d.Candidates {
-			pods[i], ranks[i] = candidatePod(c), c.Rank
+			pods[i], ranks[i] = c.Pod(), c.Rank
 		}
 		// The upstream ranking does not draw random numbers.
 		want := map[string]bool{}
@@ -58,31 +55,4 @@ func orderingScore(decisions []trace.Decision) OrderingScore {
 		s.Share = float64(s.Spared) / float64(s.Chosen)
 	}
 	return s
-}
-
-// candidatePod rebuilds what the ranking reads of a pod from its trace entry.
-func candidatePod(c trace.Candidate) *corev1.Pod {
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: c.Name, UID: types.UID(c.UID)}}
-	p.Spec.NodeName = c.Node
-	p.Status.Phase = corev1.PodPhase(c.Phase)
-	if t, err := time.Parse(time.RFC3339Nano, c.Created); err == nil {
-		p.CreationTimestamp = metav1.NewTime(t)
-	}
-	if c.DeletionCost != 0 {
-		p.Annotations = map[string]string{replicaset.DeletionCostAnnotation: strconv.Itoa(c.DeletionCost)}
-	}
-	if c.Restarts > 0 {
-		p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: int32(c.Restarts)}}
-	}
-	ready := corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}
-	if c.Ready {
-		ready.Status = corev1.ConditionTrue
-		if c.ReadySince != nil {
-			if t, err := time.Parse(time.RFC3339Nano, *c.ReadySince); err == nil {
-				ready.LastTransitionTime = metav1.NewTime(t)
-			}
-		}
-	}
-	p.Status.Conditions = []corev1.PodCondition{ready}
-	return p
 }

@@ -6,6 +6,12 @@ package trace
 import (
 	"encoding/json"
 	"io"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Candidate is one pod a controller ranked for deletion.
@@ -20,6 +26,34 @@ type Candidate struct {
 	Restarts     int     `json:"restarts"`
 	DeletionCost int     `json:"deletionCost"`
 	Rank         int     `json:"rank"` // active related pods on the same node
+}
+
+// Pod rebuilds what a scale-down ranking reads of a pod from its trace
+// entry, so that another ranking can be asked about the same candidates.
+func (c Candidate) Pod() *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: c.Name, UID: types.UID(c.UID)}}
+	p.Spec.NodeName = c.Node
+	p.Status.Phase = corev1.PodPhase(c.Phase)
+	if t, err := time.Parse(time.RFC3339Nano, c.Created); err == nil {
+		p.CreationTimestamp = metav1.NewTime(t)
+	}
+	if c.DeletionCost != 0 {
+		p.Annotations = map[string]string{corev1.PodDeletionCost: strconv.Itoa(c.DeletionCost)}
+	}
+	if c.Restarts > 0 {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: int32(c.Restarts)}}
+	}
+	ready := corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}
+	if c.Ready {
+		ready.Status = corev1.ConditionTrue
+		if c.ReadySince != nil {
+			if t, err := time.Parse(time.RFC3339Nano, *c.ReadySince); err == nil {
+				ready.LastTransitionTime = metav1.NewTime(t)
+			}
+		}
+	}
+	p.Status.Conditions = []corev1.PodCondition{ready}
+	return p
 }
 
 // Decision is one scale-down decision.

@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/history"
@@ -75,33 +72,6 @@ func firstDivergence(t *testing.T, a, b []*history.Op) int {
 	return -1
 }
 
-// podOf rebuilds what the ranking reads of a pod from its trace entry.
-func podOf(c trace.Candidate) *corev1.Pod {
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: c.Name, UID: types.UID(c.UID)}}
-	p.Spec.NodeName = c.Node
-	p.Status.Phase = corev1.PodPhase(c.Phase)
-	if ts, err := time.Parse(time.RFC3339Nano, c.Created); err == nil {
-		p.CreationTimestamp = metav1.NewTime(ts)
-	}
-	if c.DeletionCost != 0 {
-		p.Annotations = map[string]string{corev1.PodDeletionCost: strconv.Itoa(c.DeletionCost)}
-	}
-	if c.Restarts > 0 {
-		p.Status.ContainerStatuses = []corev1.ContainerStatus{{RestartCount: int32(c.Restarts)}}
-	}
-	ready := corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionFalse}
-	if c.Ready {
-		ready.Status = corev1.ConditionTrue
-		if c.ReadySince != nil {
-			if ts, err := time.Parse(time.RFC3339Nano, *c.ReadySince); err == nil {
-				ready.LastTransitionTime = metav1.NewTime(ts)
-			}
-		}
-	}
-	p.Status.Conditions = []corev1.PodCondition{ready}
-	return p
-}
-
 // rankedChoice is the set of pods the upstream ranking (the model's
 // PodsToDelete, checked against upstream's in models/replicaset/upstreamdiff)
 // deletes from d's candidates when it ranks at now.
@@ -109,7 +79,7 @@ func rankedChoice(d trace.Decision, now time.Time) []string {
 	pods := make([]*corev1.Pod, len(d.Candidates))
 	ranks := make([]int, len(d.Candidates))
 	for i, c := range d.Candidates {
-		pods[i], ranks[i] = podOf(c), c.Rank
+		pods[i], ranks[i] = c.Pod(), c.Rank
 	}
 	var out []string
 	for _, p := range replicaset.PodsToDelete(replicaset.Upstream, pods, ranks, len(d.Chosen), now, rand.New(rand.NewPCG(0, 0))) {
