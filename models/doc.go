@@ -3,8 +3,9 @@
 //
 // # Strategies and controllers
 //
-// A Strategy is a named choice of controller implementations: a list of
-// Controller processes, each with a Name (its client name in the history,
+// A plugin.Strategy (package harness/plugin) is a named choice of controller
+// implementations: a list of plugin.Controller processes, each with a Name
+// (its client name in the history,
 // in failures and in the decision trace), the Kinds it reconciles, and a Run
 // function. The built-in strategies (Names, Lookup) run every model; each
 // named one varies one model and runs the others as upstream does.
