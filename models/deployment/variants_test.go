@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
