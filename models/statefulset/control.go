@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -359,7 +360,7 @@ func (c *Controller) recordScaleDown(p *plan, chosen *corev1.Pod) {
 		cand := trace.Candidate{Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase),
 			Ready: isReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
 		if cand.Ready {
-			s := readyCondition(pod).LastTransitionTime.Format(time.RFC3339Nano)
+			s := kube.PodReadySince(pod).Format(time.RFC3339Nano)
 			cand.ReadySince = &s
 		}
 		cands = append(cands, cand)
