@@ -55,18 +55,29 @@ func FindMatchingUntoleratedTaint(taints []corev1.Taint, tolerations []corev1.To
 	return schedcorev1.FindMatchingUntoleratedTaint(logger, taints, tolerations, filter, comparisonOperators)
 }
 
-// RequiredNodeAffinityMatches reports whether the pod's nodeSelector and
-// required node affinity admit the node (nodeaffinity.GetRequiredNodeAffinity).
-// A requirement that does not parse makes its term match nothing; the error
-// is dropped, as the scheduler and the DaemonSet controller drop it.
-func RequiredNodeAffinityMatches(pod *corev1.Pod, node *corev1.Node) bool {
-	ok, _ := nodeaffinity.GetRequiredNodeAffinity(pod).Match(node)
+// RequiredNodeAffinity is a pod's nodeSelector and required node affinity,
+// parsed once to be matched against many nodes
+// (nodeaffinity.RequiredNodeAffinity).
+type RequiredNodeAffinity struct {
+	a nodeaffinity.RequiredNodeAffinity
+}
+
+// GetRequiredNodeAffinity parses the pod's nodeSelector and required node
+// affinity.
+func GetRequiredNodeAffinity(pod *corev1.Pod) RequiredNodeAffinity {
+	return RequiredNodeAffinity{nodeaffinity.GetRequiredNodeAffinity(pod)}
+}
+
+// Match reports whether the node has the labels and fields required. A
+// requirement that does not parse (matchFields other than metadata.name
+// In/NotIn with one value, say) makes its term match nothing; the error is
+// dropped, as the scheduler and the DaemonSet controller drop it.
+func (r RequiredNodeAffinity) Match(node *corev1.Node) bool {
+	ok, _ := r.a.Match(node)
 	return ok
 }
 
-// NodeSelectorMatches reports whether a required node affinity selector
-// admits the node (nodeaffinity.LazyErrorNodeSelector, errors dropped).
-func NodeSelectorMatches(sel *corev1.NodeSelector, node *corev1.Node) bool {
-	ok, _ := nodeaffinity.NewLazyErrorNodeSelector(sel).Match(node)
-	return ok
+// RequiredNodeAffinityMatches is GetRequiredNodeAffinity(pod).Match(node).
+func RequiredNodeAffinityMatches(pod *corev1.Pod, node *corev1.Node) bool {
+	return GetRequiredNodeAffinity(pod).Match(node)
 }

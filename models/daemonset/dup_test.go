@@ -8,8 +8,8 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/stretchr/testify/assert"
 
-	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
+	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"
 )

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -197,7 +198,7 @@ func candidate(p *corev1.Pod, rank int) trace.Candidate {
 	cd := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase), Ready: isReady(p),
 		Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: restarts, DeletionCost: cost, Rank: rank}
 	if cd.Ready {
-		s := readyCondition(p).LastTransitionTime.Time.Format(time.RFC3339Nano)
+		s := kube.PodReadySince(p).Format(time.RFC3339Nano)
 		cd.ReadySince = &s
 	}
 	return cd
