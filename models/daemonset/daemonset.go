@@ -361,7 +361,7 @@ func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
 			return
 		}
 		c.enqueue(ds)
-		if !isReady(old) && isReady(cur) && ds.Spec.MinReadySeconds > 0 {
+		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && ds.Spec.MinReadySeconds > 0 {
 			c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
 		}
 		return
@@ -545,12 +545,6 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 
 func isTerminal(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
-}
-
-func isReady(p *corev1.Pod) bool { return kube.IsPodReady(p) }
-
-func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	return kube.IsPodAvailable(p, minReadySeconds, now)
 }
 
 func copyMap(m map[string]string) map[string]string {

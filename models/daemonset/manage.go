@@ -103,7 +103,7 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 			del = append(del, p.Name)
 		}
 		if newest != nil && oldest != nil {
-			if !isReady(oldest) || isAvailable(newest, ds.Spec.MinReadySeconds, c.ctx.Now()) {
+			if !kube.IsPodReady(oldest) || kube.IsPodAvailable(newest, ds.Spec.MinReadySeconds, c.ctx.Now()) {
 				extra = append(extra, oldest)
 				del = append(del, oldest.Name)
 			}
@@ -195,7 +195,7 @@ func candidate(p *corev1.Pod, rank int) trace.Candidate {
 			cost = int(n)
 		}
 	}
-	cd := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase), Ready: isReady(p),
+	cd := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase), Ready: kube.IsPodReady(p),
 		Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: restarts, DeletionCost: cost, Rank: rank}
 	if cd.Ready {
 		s := kube.PodReadySince(p).Format(time.RFC3339Nano)

@@ -264,7 +264,7 @@ func (c *Controller) processReplica(p *plan, i int) (bool, error) {
 			return true, err
 		}
 	}
-	if p.monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !isAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
+	if p.monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !kube.IsPodAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
 		return true, nil
 	}
 	match, err := c.claimsMatchPolicy(p.updateSet, pod, ord)
@@ -290,7 +290,7 @@ func (c *Controller) processCondemned(p *plan, i int) (bool, error) {
 		return p.monotonic, nil
 	}
 	if p.monotonic && pod != p.firstUnhealthy &&
-		(!isRunningAndReady(pod) || !isAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
+		(!isRunningAndReady(pod) || !kube.IsPodAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
 		return true, nil
 	}
 	c.recordScaleDown(p, pod)
@@ -358,7 +358,7 @@ func (c *Controller) recordScaleDown(p *plan, chosen *corev1.Pod) {
 			continue
 		}
 		cand := trace.Candidate{Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase),
-			Ready: isReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
+			Ready: kube.IsPodReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
 		if cand.Ready {
 			s := kube.PodReadySince(pod).Format(time.RFC3339Nano)
 			cand.ReadySince = &s

@@ -278,14 +278,10 @@ func isFinished(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
 }
 
-func isReady(p *corev1.Pod) bool { return kube.IsPodReady(p) }
-
-func isRunningAndReady(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && isReady(p) }
-
-func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	return kube.IsPodAvailable(p, minReadySeconds, now)
+func isRunningAndReady(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodRunning && kube.IsPodReady(p)
 }
 
 func isUnavailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	return !isAvailable(p, minReadySeconds, now) || isTerminating(p)
+	return !kube.IsPodAvailable(p, minReadySeconds, now) || isTerminating(p)
 }

@@ -246,7 +246,7 @@ func (c *Controller) onPodUpdate(oldObj, curObj apiserver.Object) {
 			return
 		}
 		c.enqueue(set)
-		if !isReady(old) && isReady(cur) && set.Spec.MinReadySeconds > 0 {
+		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && set.Spec.MinReadySeconds > 0 {
 			c.queue.AddAfter(keyOf(set), time.Duration(set.Spec.MinReadySeconds)*time.Second)
 		}
 		return

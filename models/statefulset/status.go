@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -22,7 +23,7 @@ func countStatus(status *appsv1.StatefulSetStatus, minReadySeconds int32, curren
 			}
 			if isRunningAndReady(p) {
 				status.ReadyReplicas++
-				if isAvailable(p, minReadySeconds, now) {
+				if kube.IsPodAvailable(p, minReadySeconds, now) {
 					status.AvailableReplicas++
 				}
 			}
