@@ -33,6 +33,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -175,7 +176,7 @@ func (c *Controller) podUpdated(oldObj, curObj apiserver.Object) {
 	} else if metav1.GetControllerOfNoCopy(cur) == nil {
 		c.enqueueSelecting(cur)
 	}
-	if rs := c.owner(cur); rs != nil && rs.Spec.MinReadySeconds > 0 && !podReady(old) && podReady(cur) {
+	if rs := c.owner(cur); rs != nil && rs.Spec.MinReadySeconds > 0 && !kube.IsPodReady(old) && kube.IsPodReady(cur) {
 		// Available minReadySeconds after ready: look again then.
 		c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
 	}
@@ -204,15 +205,6 @@ func (c *Controller) worker() {
 		}
 		c.queue.Done(key)
 	}
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func podActive(p *corev1.Pod) bool {

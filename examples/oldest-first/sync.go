@@ -1,9 +1,7 @@
 package oldestfirst
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -52,90 +51,30 @@ func (c *Controller) sync(key string) error {
 
 // claim returns the active pods the ReplicaSet controls and that its selector
 // matches, adopting matching orphans and releasing its pods that no longer
-// match (as upstream's ClaimPods).
+// match: upstream's ClaimPods, through harness/controller's controller-ref
+// manager, which before the first adoption makes sure with a quorum read
+// that this very ReplicaSet still exists and is not being deleted (the
+// cache may be stale).
 func (c *Controller) claim(rs *appsv1.ReplicaSet, sel labels.Selector) ([]*corev1.Pod, error) {
-	var mine []*corev1.Pod
-	var errs []error
 	// Owned pods (by the built-in owner-uid index), then the namespace's
 	// orphans (our own index): both in the cache's deterministic order.
+	var pods []*corev1.Pod
 	for _, obj := range c.pods.ByIndex(controller.IndexOwnerUID, string(rs.UID)) {
-		pod := obj.(*corev1.Pod)
-		ref := metav1.GetControllerOfNoCopy(pod)
-		if ref == nil || ref.UID != rs.UID || !podActive(pod) {
-			continue
-		}
-		switch {
-		case sel.Matches(labels.Set(pod.Labels)):
-			mine = append(mine, pod)
-		case rs.DeletionTimestamp == nil:
-			if err := c.release(rs, pod); err != nil {
-				errs = append(errs, err)
-			}
+		// A pod that only refers to rs without being controlled is an orphan:
+		// it comes with the orphans.
+		if pod := obj.(*corev1.Pod); podActive(pod) && metav1.IsControlledBy(pod, rs) {
+			pods = append(pods, pod)
 		}
 	}
-	checked := false
 	for _, obj := range c.pods.ByIndex(indexOrphans, rs.Namespace) {
-		pod := obj.(*corev1.Pod)
-		if rs.DeletionTimestamp != nil || !podActive(pod) || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
+		if pod := obj.(*corev1.Pod); podActive(pod) {
+			pods = append(pods, pod)
 		}
-		if !checked {
-			// The cache may be stale: before the first adoption make sure,
-			// with a quorum read, that this very ReplicaSet still exists and
-			// is not being deleted.
-			if err := c.canAdopt(rs); err != nil {
-				return mine, errors.Join(append(errs, err)...)
-			}
-			checked = true
-		}
-		if err := c.adopt(rs, pod); err != nil {
-			if !apierrors.IsNotFound(err) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		mine = append(mine, pod)
 	}
-	return mine, errors.Join(errs...)
-}
-
-func (c *Controller) canAdopt(rs *appsv1.ReplicaSet) error {
-	fresh, err := c.ctx.Client().Get(apiserver.ReplicaSets, rs.Namespace, rs.Name)
-	if err != nil {
-		return err
-	}
-	if fresh.GetUID() != rs.UID || fresh.GetDeletionTimestamp() != nil {
-		return fmt.Errorf("ReplicaSet %s/%s is gone or being deleted: not adopting", rs.Namespace, rs.Name)
-	}
-	return nil
-}
-
-// adopt and release are strategic merge patches of the pod's
-// ownerReferences (merged by uid), with the pod's uid as a precondition.
-func (c *Controller) adopt(rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
-	return c.patchOwners(pod, map[string]any{
-		"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs.Name, "uid": rs.UID,
-		"controller": true, "blockOwnerDeletion": true,
-	})
-}
-
-func (c *Controller) release(rs *appsv1.ReplicaSet, pod *corev1.Pod) error {
-	err := c.patchOwners(pod, map[string]any{"$patch": "delete", "uid": rs.UID})
-	if apierrors.IsNotFound(err) || apierrors.IsInvalid(err) {
-		return nil // gone, or no longer ours
-	}
-	return err
-}
-
-func (c *Controller) patchOwners(pod *corev1.Pod, ref map[string]any) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
-		"ownerReferences": []any{ref}, "uid": pod.UID,
-	}})
-	if err != nil {
-		return err
-	}
-	_, err = c.ctx.Client().Patch(apiserver.Pods, pod.Namespace, pod.Name, types.StrategicMergePatchType, patch, "")
-	return err
+	m := controller.NewRefManager(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"), sel,
+		controller.PatchThrough(c.ctx.Client(), nil),
+		controller.RecheckDeletionTimestamp(c.ctx.Client(), apiserver.ReplicaSets, rs))
+	return m.ClaimPods(pods)
 }
 
 // manage creates the missing pods or deletes the surplus, oldest first.
@@ -211,21 +150,20 @@ func (c *Controller) writeStatus(rs *appsv1.ReplicaSet, pods []*corev1.Pod) erro
 	st.Replicas, st.FullyLabeledReplicas, st.ReadyReplicas, st.AvailableReplicas = int32(len(pods)), 0, 0, 0
 	st.ObservedGeneration = rs.Generation
 	tmpl := labels.SelectorFromSet(rs.Spec.Template.Labels)
-	minReady := time.Duration(rs.Spec.MinReadySeconds) * time.Second
 	for _, p := range pods {
 		if tmpl.Matches(labels.Set(p.Labels)) {
 			st.FullyLabeledReplicas++
 		}
-		if !podReady(p) {
+		if !kube.IsPodReady(p) {
 			continue
 		}
 		st.ReadyReplicas++
-		if since := readySince(p); minReady == 0 || (!since.IsZero() && now.Sub(since) > minReady) {
+		if kube.IsPodAvailable(p, rs.Spec.MinReadySeconds, now) {
 			st.AvailableReplicas++
 		}
 	}
 	if st.ReadyReplicas != st.AvailableReplicas {
-		c.queue.AddAfter(keyOf(rs), minReady) // look again when more may be available
+		c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second) // look again when more may be available
 	}
 	if equality.Semantic.DeepEqual(st, rs.Status) {
 		return nil
@@ -234,15 +172,6 @@ func (c *Controller) writeStatus(rs *appsv1.ReplicaSet, pods []*corev1.Pod) erro
 	cp.Status = st
 	_, err := c.ctx.Client().UpdateStatus(cp) // a stale resourceVersion is a 409: retried
 	return err
-}
-
-func readySince(p *corev1.Pod) time.Time {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return c.LastTransitionTime.Time
-		}
-	}
-	return time.Time{}
 }
 
 // record writes the scale-down decision to the trace: every candidate with
@@ -263,9 +192,9 @@ func (c *Controller) record(rs *appsv1.ReplicaSet, pods, victims []*corev1.Pod) 
 	}
 	for _, p := range pods {
 		cand := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase),
-			Ready: podReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Rank: onNode[p.Spec.NodeName]}
+			Ready: kube.IsPodReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Rank: onNode[p.Spec.NodeName]}
 		if cand.Ready {
-			s := readySince(p).Format(time.RFC3339Nano)
+			s := kube.PodReadySince(p).Format(time.RFC3339Nano)
 			cand.ReadySince = &s
 		}
 		for _, cs := range p.Status.ContainerStatuses {

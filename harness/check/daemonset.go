@@ -3,13 +3,12 @@ package check
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -201,104 +200,17 @@ func shouldRunDaemonPod(spec *corev1.PodSpec, tolerations []corev1.Toleration, n
 	if spec.NodeName != "" && spec.NodeName != node.Name {
 		return false, false
 	}
-	if !labels.SelectorFromSet(spec.NodeSelector).Matches(labels.Set(node.Labels)) {
-		return false, false
-	}
-	if a := spec.Affinity; a != nil && a.NodeAffinity != nil && a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution != nil &&
-		!nodeSelectorMatches(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution, node) {
+	// The required affinity of the pod the controller would make.
+	pod := &corev1.Pod{Spec: corev1.PodSpec{NodeSelector: spec.NodeSelector, Affinity: spec.Affinity}}
+	if !kube.RequiredNodeAffinityMatches(pod, node) {
 		return false, false
 	}
 	untolerated := func(effects ...corev1.TaintEffect) bool {
-		for i := range node.Spec.Taints {
-			taint := &node.Spec.Taints[i]
-			relevant := false
-			for _, e := range effects {
-				relevant = relevant || taint.Effect == e
-			}
-			if relevant && !tolerated(tolerations, taint) {
-				return true
-			}
-		}
-		return false
+		_, ok := kube.FindMatchingUntoleratedTaint(node.Spec.Taints, tolerations, effects...)
+		return ok
 	}
 	if untolerated(corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute) {
 		return false, !untolerated(corev1.TaintEffectNoExecute)
 	}
 	return true, true
-}
-
-func tolerated(tolerations []corev1.Toleration, taint *corev1.Taint) bool {
-	for i := range tolerations {
-		if toleratesTaint((*corev1.Toleration).ToleratesTaint, &tolerations[i], taint) {
-			return true
-		}
-	}
-	return false
-}
-
-// toleratesTaint calls k8s.io/api's Toleration.ToleratesTaint with a zero
-// logger (a no-op; it would log only for the Lt/Gt operators, which are off
-// here: such tolerations tolerate nothing, as with upstream's
-// TaintTolerationComparisonOperators gate off), without naming the logger's
-// module, which this module does not require directly.
-func toleratesTaint[L any](f func(*corev1.Toleration, L, *corev1.Taint, bool) bool, t *corev1.Toleration, taint *corev1.Taint) bool {
-	var noLogger L
-	return f(t, noLogger, taint, false)
-}
-
-// nodeSelectorMatches: some term matches (a term: all its requirements; an
-// empty term matches nothing). matchFields knows metadata.name only.
-func nodeSelectorMatches(sel *corev1.NodeSelector, node *corev1.Node) bool {
-	for _, term := range sel.NodeSelectorTerms {
-		if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
-			continue
-		}
-		ok := true
-		for _, r := range term.MatchExpressions {
-			v, has := node.Labels[r.Key]
-			ok = ok && requirementMatches(r, v, has)
-		}
-		for _, r := range term.MatchFields {
-			ok = ok && r.Key == metav1.ObjectNameField && requirementMatches(r, node.Name, true)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-func requirementMatches(r corev1.NodeSelectorRequirement, v string, has bool) bool {
-	in := func() bool {
-		for _, x := range r.Values {
-			if x == v {
-				return true
-			}
-		}
-		return false
-	}
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn:
-		return has && in()
-	case corev1.NodeSelectorOpNotIn:
-		return !has || !in()
-	case corev1.NodeSelectorOpExists:
-		return has
-	case corev1.NodeSelectorOpDoesNotExist:
-		return !has
-	case corev1.NodeSelectorOpGt, corev1.NodeSelectorOpLt:
-		if !has || len(r.Values) != 1 {
-			return false
-		}
-		a, err1 := strconv.ParseInt(v, 10, 64)
-		b, err2 := strconv.ParseInt(r.Values[0], 10, 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		if r.Operator == corev1.NodeSelectorOpGt {
-			return a > b
-		}
-		return a < b
-	}
-	return false
 }

@@ -5,9 +5,8 @@ import (
 	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -111,31 +110,9 @@ func (p *deploymentPred) matches(d *appsv1.Deployment, e *deployRS) bool {
 	if e.eqComputed && d.Generation > 0 && e.rs.Generation > 0 && e.dGen == d.Generation && e.eqGen == e.rs.Generation {
 		return e.eq
 	}
-	e.eq = EqualIgnoreHash(&d.Spec.Template, &e.rs.Spec.Template)
+	e.eq = kube.EqualIgnoreHash(&d.Spec.Template, &e.rs.Spec.Template)
 	e.eqGen, e.dGen, e.eqComputed = e.rs.Generation, d.Generation, true
 	return e.eq
-}
-
-// EqualIgnoreHash reports whether two pod templates are equal
-// (equality.Semantic) but for their pod-template-hash labels, as upstream's
-// deployment util of that name does.
-func EqualIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	x, y := *a, *b
-	x.Labels, y.Labels = withoutHash(a.Labels), withoutHash(b.Labels)
-	return equality.Semantic.DeepEqual(x, y)
-}
-
-func withoutHash(l map[string]string) map[string]string {
-	if _, ok := l[appsv1.DefaultDeploymentUniqueLabelKey]; !ok {
-		return l
-	}
-	out := make(map[string]string, len(l)-1)
-	for k, v := range l {
-		if k != appsv1.DefaultDeploymentUniqueLabelKey {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // resolveFenceposts is upstream's: maxSurge rounded up and maxUnavailable

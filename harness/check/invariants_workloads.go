@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,7 +35,8 @@ import (
 //     and old pods lag behind it);
 //   - available: the active pods among those that are Ready and, when
 //     minReadySeconds > 0, have been since (the Ready condition's
-//     lastTransitionTime + minReadySeconds before now; a zero time is never).
+//     lastTransitionTime + minReadySeconds at or before now, as
+//     kube.IsPodAvailable; a zero time is never).
 //
 // A violation is pods > spec.replicas + maxSurge, or available <
 // spec.replicas − maxUnavailable. Each side is armed separately: at a
@@ -270,7 +272,7 @@ func (s *workloadState) sized(d *depBounds) bool {
 // promote counts the pending pods whose minReadySeconds have passed (a
 // pass over them only once the earliest may have).
 func (s *workloadState) promote(d *depBounds, now time.Time) {
-	if d.due.IsZero() || !now.After(d.due) {
+	if d.due.IsZero() || now.Before(d.due) {
 		return
 	}
 	d.due = time.Time{}
@@ -296,9 +298,9 @@ func (d *depBounds) addDue(since time.Time) {
 	}
 }
 
-// availableSince is upstream's IsPodAvailable for a ready pod.
+// availableSince is IsPodAvailable for a pod ready since then.
 func availableSince(since time.Time, minReady time.Duration, now time.Time) bool {
-	return minReady == 0 || (!since.IsZero() && since.Add(minReady).Before(now))
+	return kube.ReadyLongEnough(since, int32(minReady/time.Second), now)
 }
 
 // addAvail counts a pod's readiness in its Deployment, if it has one.
@@ -488,12 +490,7 @@ func (inv *Invariants) observeReplicaSet(ev apiserver.Event, obj *appsv1.Replica
 }
 
 func readySince(p *corev1.Pod) (bool, time.Time) {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue, c.LastTransitionTime.Time
-		}
-	}
-	return false, time.Time{}
+	return kube.IsPodReady(p), kube.PodReadySince(p)
 }
 
 func (inv *Invariants) observeDeploymentPod(ev apiserver.Event, pod *corev1.Pod, now time.Time) []*depBounds {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -259,14 +260,7 @@ func (r *ReplicaSetTracker) sample(o *rsOwner) {
 	r.series[key] = append(s, Sample{T: r.Clock(), Desired: o.spec, Current: o.count, Ready: o.ready})
 }
 
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
+func podReady(p *corev1.Pod) bool { return kube.IsPodReady(p) }
 
 func (r *ReplicaSetTracker) observeOwner(typ watch.EventType, uid types.UID, o *rsOwner) {
 	if typ == watch.Deleted {

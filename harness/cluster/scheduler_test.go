@@ -87,6 +87,25 @@ func TestSchedulerPlacement(t *testing.T) {
 			want: map[string]string{"p1": "b"},
 		},
 		{
+			// Upstream's NodeAffinity (component-helpers) reads a metadata.name
+			// requirement only as In or NotIn with one value; anything else
+			// is a parse error and its term matches no node.
+			name:  "node affinity by name: two values or Exists match nothing",
+			nodes: []NodeSpec{{Name: "a"}, {Name: "b", Labels: map[string]string{"disk": "ssd"}}},
+			pods: []*corev1.Pod{
+				mkPod("p1", withTerms(corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+					{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"a", "b"}}}})),
+				mkPod("p2", withTerms(corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+					{Key: "metadata.name", Operator: corev1.NodeSelectorOpExists}}})),
+				mkPod("p3", withTerms(corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{
+					{Key: "metadata.name", Operator: corev1.NodeSelectorOpNotIn, Values: []string{"a"}}}})),
+				mkPod("p4", withTerms(
+					corev1.NodeSelectorTerm{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: corev1.NodeSelectorOpExists}}},
+					corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"hdd", "ssd"}}}})),
+			},
+			want: map[string]string{"p1": "", "p2": "", "p3": "b", "p4": "b"},
+		},
+		{
 			name:  "NoSchedule taint",
 			nodes: []NodeSpec{{Name: "a", Taints: []corev1.Taint{{Key: "dedicated", Value: "gpu", Effect: corev1.TaintEffectNoSchedule}}}, {Name: "b"}},
 			pods: []*corev1.Pod{mkPod("p1"), mkPod("p2", func(p *corev1.Pod) {
@@ -120,6 +139,12 @@ func TestSchedulerPlacement(t *testing.T) {
 				assert.Equal(t, tc.want[p.Name], nodeOf(c, p.Name), p.Name)
 			}
 		})
+	}
+}
+
+func withTerms(terms ...corev1.NodeSelectorTerm) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{NodeSelectorTerms: terms}}}
 	}
 }
 

@@ -7,11 +7,10 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 )
 
 // The clients the cluster's own actors use in the history.
@@ -64,18 +63,10 @@ func isTerminal(pod *corev1.Pod) bool {
 }
 
 func podCondition(st *corev1.PodStatus, t corev1.PodConditionType) *corev1.PodCondition {
-	for i := range st.Conditions {
-		if st.Conditions[i].Type == t {
-			return &st.Conditions[i]
-		}
-	}
-	return nil
+	return kube.GetPodCondition(st, t)
 }
 
-func podReady(pod *corev1.Pod) bool {
-	c := podCondition(&pod.Status, corev1.PodReady)
-	return c != nil && c.Status == corev1.ConditionTrue
-}
+func podReady(pod *corev1.Pod) bool { return kube.IsPodReady(pod) }
 
 // setPodCondition sets a condition, keeping its lastTransitionTime when the
 // status does not change (as the kubelet's status manager does). It reports
@@ -114,47 +105,17 @@ func nodeReadyStatus(n *corev1.Node) corev1.ConditionStatus {
 	return ""
 }
 
-// tolerates reports whether the toleration tolerates the taint: an empty effect
-// matches every effect, an empty key with Exists matches every key, Exists
-// matches every value and Equal (or no operator) needs the same value.
-func tolerates(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.Effect != "" && t.Effect != taint.Effect {
-		return false
-	}
-	if t.Key != "" && t.Key != taint.Key {
-		return false
-	}
-	switch t.Operator {
-	case corev1.TolerationOpExists:
-		return true
-	case "", corev1.TolerationOpEqual:
-		return t.Value == taint.Value
-	}
-	return false
-}
-
-// firstToleration returns the first toleration that tolerates the taint, or nil.
+// firstToleration returns the first toleration that tolerates the taint, or
+// nil (taint eviction reads its tolerationSeconds).
 func firstToleration(tols []corev1.Toleration, taint *corev1.Taint) *corev1.Toleration {
-	for i := range tols {
-		if tolerates(&tols[i], taint) {
-			return &tols[i]
-		}
-	}
-	return nil
+	return kube.MatchingToleration(tols, taint)
 }
 
 // untoleratedTaint returns the first taint with one of the effects that the
 // tolerations do not tolerate, or nil.
 func untoleratedTaint(taints []corev1.Taint, tols []corev1.Toleration, effects ...corev1.TaintEffect) *corev1.Taint {
-	for i := range taints {
-		t := &taints[i]
-		relevant := false
-		for _, e := range effects {
-			relevant = relevant || t.Effect == e
-		}
-		if relevant && firstToleration(tols, t) == nil {
-			return t
-		}
+	if t, ok := kube.FindMatchingUntoleratedTaint(taints, tols, effects...); ok {
+		return &t
 	}
 	return nil
 }
@@ -179,65 +140,9 @@ func hasTaintKey(taints []corev1.Taint, key string) bool {
 }
 
 // nodeMatches reports whether the pod's nodeSelector and required node
-// affinity admit the node.
+// affinity admit the node, as the scheduler's NodeAffinity plugin decides.
 func nodeMatches(pod *corev1.Pod, node *corev1.Node) bool {
-	if len(pod.Spec.NodeSelector) > 0 && !labels.SelectorFromSet(pod.Spec.NodeSelector).Matches(labels.Set(node.Labels)) {
-		return false
-	}
-	aff := pod.Spec.Affinity
-	if aff == nil || aff.NodeAffinity == nil || aff.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return true
-	}
-	for _, term := range aff.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		if termMatches(&term, node) {
-			return true
-		}
-	}
-	return false
-}
-
-// termMatches: the requirements of a term are ANDed; a term without any
-// requirement matches nothing.
-func termMatches(term *corev1.NodeSelectorTerm, node *corev1.Node) bool {
-	if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
-		return false
-	}
-	for _, r := range term.MatchExpressions {
-		if !requirementMatches(r, labels.Set(node.Labels)) {
-			return false
-		}
-	}
-	for _, r := range term.MatchFields {
-		if r.Key != "metadata.name" || !requirementMatches(r, labels.Set{"metadata.name": node.Name}) {
-			return false
-		}
-	}
-	return true
-}
-
-func requirementMatches(r corev1.NodeSelectorRequirement, set labels.Set) bool {
-	var op selection.Operator
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn:
-		op = selection.In
-	case corev1.NodeSelectorOpNotIn:
-		op = selection.NotIn
-	case corev1.NodeSelectorOpExists:
-		op = selection.Exists
-	case corev1.NodeSelectorOpDoesNotExist:
-		op = selection.DoesNotExist
-	case corev1.NodeSelectorOpGt:
-		op = selection.GreaterThan
-	case corev1.NodeSelectorOpLt:
-		op = selection.LessThan
-	default:
-		return false
-	}
-	req, err := labels.NewRequirement(r.Key, op, r.Values)
-	if err != nil {
-		return false
-	}
-	return req.Matches(set)
+	return kube.RequiredNodeAffinityMatches(pod, node)
 }
 
 // podRequests sums the cpu (millicores) and memory (bytes) requests of the

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -96,4 +97,19 @@ func (c *Consistency) EnsureReady(key string) error {
 	}
 	c.Clear(key, w.uid)
 	return nil
+}
+
+// ControllerWrote is upstream's pod-control write callback: given an object
+// of kind a write returned, it records the write for the object's
+// controller, if it has one (after a release it has none, and nothing is
+// recorded). It is nil for a nil *Consistency. Use it as the onWrite of PatchThrough.
+func (c *Consistency) ControllerWrote(kind apiserver.Kind) func(apiserver.Object) {
+	if c == nil {
+		return nil
+	}
+	return func(obj apiserver.Object) {
+		if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
+			c.WroteAt(obj.GetNamespace()+"/"+ref.Name, ref.UID, kind, obj.GetResourceVersion())
+		}
+	}
 }

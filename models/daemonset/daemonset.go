@@ -25,6 +25,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -360,7 +361,7 @@ func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
 			return
 		}
 		c.enqueue(ds)
-		if !isReady(old) && isReady(cur) && ds.Spec.MinReadySeconds > 0 {
+		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && ds.Spec.MinReadySeconds > 0 {
 			c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
 		}
 		return
@@ -544,32 +545,6 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 
 func isTerminal(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
-}
-
-func isReady(p *corev1.Pod) bool {
-	c := readyCondition(p)
-	return c != nil && c.Status == corev1.ConditionTrue
-}
-
-func readyCondition(p *corev1.Pod) *corev1.PodCondition {
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == corev1.PodReady {
-			return &p.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-// isAvailable is podutil.IsPodAvailable: ready, for minReadySeconds before now.
-func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	c := readyCondition(p)
-	if c == nil || c.Status != corev1.ConditionTrue {
-		return false
-	}
-	if minReadySeconds == 0 {
-		return true
-	}
-	return !c.LastTransitionTime.IsZero() && c.LastTransitionTime.Add(time.Duration(minReadySeconds)*time.Second).Before(now)
 }
 
 func copyMap(m map[string]string) map[string]string {

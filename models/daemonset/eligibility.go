@@ -3,12 +3,11 @@ package daemonset
 import (
 	"strconv"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 )
 
 // ShouldRunDaemonPod is upstream's NodeShouldRunDaemonPod: whether ds wants a
@@ -30,36 +29,26 @@ func ShouldRunDaemonPod(node *corev1.Node, ds *appsv1.DaemonSet) (shouldRun, sho
 // per sync rather than once per node.
 type eligibility struct {
 	nodeName    string
-	selector    labels.Selector // the template's nodeSelector; nil if none
-	affinity    *corev1.NodeSelector
+	affinity    kube.RequiredNodeAffinity // the template's nodeSelector and required affinity
 	tolerations []corev1.Toleration
 }
 
 func compileEligibility(ds *appsv1.DaemonSet) *eligibility {
-	spec := ds.Spec.Template.Spec.DeepCopy()
-	addDaemonPodTolerations(spec)
-	e := &eligibility{nodeName: spec.NodeName, tolerations: spec.Tolerations}
-	if len(spec.NodeSelector) > 0 {
-		e.selector = labels.SelectorFromSet(spec.NodeSelector)
-	}
-	if a := spec.Affinity; a != nil && a.NodeAffinity != nil {
-		e.affinity = a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution
-	}
-	return e
+	pod := &corev1.Pod{Spec: *ds.Spec.Template.Spec.DeepCopy()}
+	addDaemonPodTolerations(&pod.Spec)
+	return &eligibility{nodeName: pod.Spec.NodeName, affinity: kube.GetRequiredNodeAffinity(pod), tolerations: pod.Spec.Tolerations}
 }
 
 func (e *eligibility) check(node *corev1.Node) (shouldRun, shouldContinueRunning bool) {
 	if e.nodeName != "" && e.nodeName != node.Name {
 		return false, false
 	}
-	if e.selector != nil && !e.selector.Matches(labels.Set(node.Labels)) {
+	if !e.affinity.Match(node) {
 		return false, false
 	}
-	if e.affinity != nil && !nodeSelectorMatches(e.affinity, node) {
-		return false, false
-	}
-	if untoleratedTaint(node.Spec.Taints, e.tolerations, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute) {
-		return false, !untoleratedTaint(node.Spec.Taints, e.tolerations, corev1.TaintEffectNoExecute)
+	if _, untolerated := kube.FindMatchingUntoleratedTaint(node.Spec.Taints, e.tolerations, corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute); untolerated {
+		_, untolerated := kube.FindMatchingUntoleratedTaint(node.Spec.Taints, e.tolerations, corev1.TaintEffectNoExecute)
+		return false, !untolerated
 	}
 	return true, true
 }
@@ -113,126 +102,6 @@ func addOrUpdateToleration(spec *corev1.PodSpec, t corev1.Toleration) {
 		out = append(out, t)
 	}
 	spec.Tolerations = out
-}
-
-// untoleratedTaint reports whether a taint with one of effects is tolerated by
-// none of tolerations.
-func untoleratedTaint(taints []corev1.Taint, tolerations []corev1.Toleration, effects ...corev1.TaintEffect) bool {
-	for i := range taints {
-		taint := &taints[i]
-		relevant := false
-		for _, e := range effects {
-			relevant = relevant || taint.Effect == e
-		}
-		if relevant && !tolerated(tolerations, taint) {
-			return true
-		}
-	}
-	return false
-}
-
-func tolerated(tolerations []corev1.Toleration, taint *corev1.Taint) bool {
-	for i := range tolerations {
-		if toleratesTaint(&tolerations[i], taint) {
-			return true
-		}
-	}
-	return false
-}
-
-// toleratesTaint is Toleration.ToleratesTaint with the
-// TaintTolerationComparisonOperators gate off (alpha, off by default in
-// v1.36): an empty effect or key matches any; an empty operator is Equal;
-// Lt and Gt tolerate nothing.
-func toleratesTaint(t *corev1.Toleration, taint *corev1.Taint) bool {
-	if t.Effect != "" && t.Effect != taint.Effect {
-		return false
-	}
-	if t.Key != "" && t.Key != taint.Key {
-		return false
-	}
-	switch t.Operator {
-	case "", corev1.TolerationOpEqual:
-		return t.Value == taint.Value
-	case corev1.TolerationOpExists:
-		return true
-	}
-	return false
-}
-
-// nodeSelectorMatches is the required node affinity (component-helpers'
-// LazyErrorNodeSelector): terms are ORed, the requirements of a term ANDed;
-// an empty term is skipped, so a selector of empty terms matches nothing; a
-// term with a requirement that does not parse matches nothing. matchFields
-// knows metadata.name only, with In or NotIn and exactly one value.
-func nodeSelectorMatches(sel *corev1.NodeSelector, node *corev1.Node) bool {
-	for i := range sel.NodeSelectorTerms {
-		term := &sel.NodeSelectorTerms[i]
-		if len(term.MatchExpressions) == 0 && len(term.MatchFields) == 0 {
-			continue
-		}
-		if termMatches(term, node) {
-			return true
-		}
-	}
-	return false
-}
-
-func termMatches(term *corev1.NodeSelectorTerm, node *corev1.Node) bool {
-	if len(term.MatchExpressions) > 0 {
-		sel := labels.NewSelector()
-		for _, r := range term.MatchExpressions {
-			req, ok := labelRequirement(r)
-			if !ok {
-				return false
-			}
-			sel = sel.Add(req)
-		}
-		if !sel.Matches(labels.Set(node.Labels)) {
-			return false
-		}
-	}
-	ok := true
-	for _, r := range term.MatchFields {
-		if (r.Operator != corev1.NodeSelectorOpIn && r.Operator != corev1.NodeSelectorOpNotIn) || len(r.Values) != 1 {
-			return false // a parse error: the term matches nothing
-		}
-		value := ""
-		if r.Key == metav1.ObjectNameField {
-			value = node.Name
-		}
-		if node.Name == "" {
-			continue // upstream skips field requirements for a node without a name
-		}
-		eq := value == r.Values[0]
-		ok = ok && (eq == (r.Operator == corev1.NodeSelectorOpIn))
-	}
-	return ok
-}
-
-func labelRequirement(r corev1.NodeSelectorRequirement) (labels.Requirement, bool) {
-	var op selection.Operator
-	switch r.Operator {
-	case corev1.NodeSelectorOpIn:
-		op = selection.In
-	case corev1.NodeSelectorOpNotIn:
-		op = selection.NotIn
-	case corev1.NodeSelectorOpExists:
-		op = selection.Exists
-	case corev1.NodeSelectorOpDoesNotExist:
-		op = selection.DoesNotExist
-	case corev1.NodeSelectorOpGt:
-		op = selection.GreaterThan
-	case corev1.NodeSelectorOpLt:
-		op = selection.LessThan
-	default:
-		return labels.Requirement{}, false
-	}
-	req, err := labels.NewRequirement(r.Key, op, r.Values)
-	if err != nil {
-		return labels.Requirement{}, false
-	}
-	return *req, true
 }
 
 // TargetNodeName is the node a daemon pod is meant for (upstream's

@@ -2,39 +2,19 @@ package daemonset
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"reflect"
 	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/json"
-	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/utils/dump"
 )
-
-// ComputeHash is upstream's controller.ComputeHash: the FNV-32a hash of the
-// template as k8s.io/utils/dump prints it for hashing, and of the collision
-// count if set, in the alphabet of rand.SafeEncodeString. It names a
-// DaemonSet's ControllerRevisions and is their controller-revision-hash label.
-func ComputeHash(template *corev1.PodTemplateSpec, collisionCount *int32) string {
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%v", dump.ForHash(*template))
-	if collisionCount != nil {
-		b := make([]byte, 8)
-		binary.LittleEndian.PutUint32(b, uint32(*collisionCount))
-		h.Write(b)
-	}
-	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
-}
 
 // RevisionPatch is what a ControllerRevision of ds stores (upstream's
 // getPatch): a strategic merge patch that puts ds's pod template back,
@@ -121,7 +101,7 @@ func maxRevision(hs []*appsv1.ControllerRevision) int64 {
 // hash collision), it bumps status.collisionCount and fails, so that the
 // retry hashes differently.
 func (c *Controller) snapshot(ds *appsv1.DaemonSet, patch []byte, revision int64) (*appsv1.ControllerRevision, error) {
-	hash := ComputeHash(&ds.Spec.Template, ds.Status.CollisionCount)
+	hash := kube.ComputeHash(&ds.Spec.Template, ds.Status.CollisionCount)
 	name := ds.Name + "-" + hash
 	lbls := copyMap(ds.Spec.Template.Labels)
 	if lbls == nil {
@@ -276,18 +256,5 @@ func (c *Controller) claimHistories(ds *appsv1.DaemonSet) ([]*appsv1.ControllerR
 	// The cache's order depends on its history of changes; upstream's is a
 	// map's. Name order is as good and easier to read in a trace.
 	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
-	adopter := c.newAdopter(ds)
-	var claimed []*appsv1.ControllerRevision
-	var errs []error
-	for _, h := range hs {
-		ok, err := adopter.claim(h, selector.Matches(labels.Set(h.Labels)), apiserver.ControllerRevisions)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if ok {
-			claimed = append(claimed, h)
-		}
-	}
-	return claimed, joinErrors(errs)
+	return c.refManager(ds, selector, nil).ClaimControllerRevisions(hs)
 }

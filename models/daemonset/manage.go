@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -102,7 +103,7 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 			del = append(del, p.Name)
 		}
 		if newest != nil && oldest != nil {
-			if !isReady(oldest) || isAvailable(newest, ds.Spec.MinReadySeconds, c.ctx.Now()) {
+			if !kube.IsPodReady(oldest) || kube.IsPodAvailable(newest, ds.Spec.MinReadySeconds, c.ctx.Now()) {
 				extra = append(extra, oldest)
 				del = append(del, oldest.Name)
 			}
@@ -194,10 +195,10 @@ func candidate(p *corev1.Pod, rank int) trace.Candidate {
 			cost = int(n)
 		}
 	}
-	cd := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase), Ready: isReady(p),
+	cd := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase), Ready: kube.IsPodReady(p),
 		Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: restarts, DeletionCost: cost, Rank: rank}
 	if cd.Ready {
-		s := readyCondition(p).LastTransitionTime.Time.Format(time.RFC3339Nano)
+		s := kube.PodReadySince(p).Format(time.RFC3339Nano)
 		cd.ReadySince = &s
 	}
 	return cd

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -39,9 +40,9 @@ func (c *Controller) calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node,
 		n.current++
 		c.sortForKeeping(pods)
 		pod := pods[0]
-		if isReady(pod) {
+		if kube.IsPodReady(pod) {
 			n.ready++
-			if isAvailable(pod, ds.Spec.MinReadySeconds, now) {
+			if kube.IsPodAvailable(pod, ds.Spec.MinReadySeconds, now) {
 				n.available++
 			}
 		}

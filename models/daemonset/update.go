@@ -3,6 +3,7 @@ package daemonset
 import (
 	"fmt"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -121,10 +122,10 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 			case oldPod == nil && newPod == nil, oldPod != nil && newPod != nil:
 				unavailable++ // the manage loop creates or deletes here
 			case newPod != nil:
-				if !isAvailable(newPod, mrs, now) {
+				if !kube.IsPodAvailable(newPod, mrs, now) {
 					unavailable++
 				}
-			case !isAvailable(oldPod, mrs, now):
+			case !kube.IsPodAvailable(oldPod, mrs, now):
 				replace = append(replace, oldPod.Name) // replace at once
 				unavailable++
 			case unavailable >= maxUnavailable:
@@ -155,11 +156,11 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 		}
 		switch {
 		case oldPod != nil:
-			if isAvailable(oldPod, mrs, now) {
+			if kube.IsPodAvailable(oldPod, mrs, now) {
 				available++
 			}
 		case newPod != nil:
-			if isAvailable(newPod, mrs, now) {
+			if kube.IsPodAvailable(newPod, mrs, now) {
 				available++
 			}
 		}
@@ -172,7 +173,7 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 				return err
 			}
 			switch {
-			case !isAvailable(oldPod, mrs, now):
+			case !kube.IsPodAvailable(oldPod, mrs, now):
 				if !run {
 					toDelete = append(toDelete, oldPod.Name)
 					continue
@@ -184,7 +185,7 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 			default:
 				candidates = append(candidates, node)
 			}
-		case !isAvailable(newPod, mrs, now):
+		case !kube.IsPodAvailable(newPod, mrs, now):
 			surging++
 		default:
 			toDelete = append(toDelete, oldPod.Name) // its replacement is available

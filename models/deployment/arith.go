@@ -1,19 +1,14 @@
 package deployment
 
 import (
-	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"sort"
 	"strconv"
 
-	"github.com/davecgh/go-spew/spew"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/apimachinery/pkg/util/rand"
 )
 
 // The pure arithmetic and bookkeeping of the controller: surge and
@@ -414,44 +409,6 @@ func newestOnlyPlan(all []*appsv1.ReplicaSet, toAdd int32) []ScaleTarget {
 			toAdd += take
 		}
 		out[i] = ScaleTarget{RS: rs, Replicas: size, Force: true}
-	}
-	return out
-}
-
-// ComputeHash is the pod-template-hash of a template: FNV-1a over spew's
-// deterministic dump of it (sorted map keys, no pointer addresses), then the
-// collision count if any, printed in decimal and re-encoded to the
-// consonant-and-digit alphabet of rand.SafeEncodeString — upstream's
-// controller.ComputeHash, so that ReplicaSets get upstream's names.
-func ComputeHash(template *corev1.PodTemplateSpec, collisionCount *int32) string {
-	h := fnv.New32a()
-	dump := spew.ConfigState{Indent: " ", SortKeys: true, DisableMethods: true, SpewKeys: true}
-	dump.Fprintf(h, "%#v", *template)
-	if collisionCount != nil {
-		var b [8]byte
-		binary.LittleEndian.PutUint32(b[:], uint32(*collisionCount))
-		h.Write(b[:])
-	}
-	return rand.SafeEncodeString(strconv.FormatUint(uint64(h.Sum32()), 10))
-}
-
-// EqualIgnoreHash reports whether two pod templates are semantically equal
-// but for their pod-template-hash labels.
-func EqualIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	x, y := *a, *b
-	x.Labels, y.Labels = withoutHash(a.Labels), withoutHash(b.Labels)
-	return equality.Semantic.DeepEqual(x, y)
-}
-
-func withoutHash(l map[string]string) map[string]string {
-	if _, ok := l[podTemplateHashLabel]; !ok {
-		return l
-	}
-	out := make(map[string]string, len(l))
-	for k, v := range l {
-		if k != podTemplateHashLabel {
-			out[k] = v
-		}
 	}
 	return out
 }

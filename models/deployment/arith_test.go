@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -147,22 +146,4 @@ func TestScalePlan(t *testing.T) {
 	assert.Equal(t, []string{"y=0", "x=0"}, planOf(deployment.ScalePlan(d, sat, []*appsv1.ReplicaSet{rs("x", 2, "", 2*time.Hour), rs("y", 1, "", time.Hour)}, false)),
 		"newest old first")
 	assert.Empty(t, deployment.ScalePlan(d, rs("same", 30, "", 0), nil, false), "nothing to do")
-}
-
-func TestComputeHash(t *testing.T) {
-	tmpl := &corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "web"}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.7.9"}}}}
-	h := deployment.ComputeHash(tmpl, nil)
-	assert.Regexp(t, `^[bcdfghjklmnpqrstvwxz2456789]+$`, h)
-	assert.Equal(t, h, deployment.ComputeHash(tmpl.DeepCopy(), nil), "deterministic")
-	other := tmpl.DeepCopy()
-	other.Spec.Containers[0].Image = "nginx:1.9.1"
-	assert.NotEqual(t, h, deployment.ComputeHash(other, nil))
-	assert.NotEqual(t, h, deployment.ComputeHash(tmpl, i32(1)), "a collision count makes another hash")
-	assert.NotEqual(t, deployment.ComputeHash(tmpl, i32(0)), deployment.ComputeHash(tmpl, i32(1)))
-
-	labelled := tmpl.DeepCopy()
-	labelled.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = h
-	assert.True(t, deployment.EqualIgnoreHash(tmpl, labelled))
-	assert.False(t, deployment.EqualIgnoreHash(tmpl, other))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
@@ -217,7 +218,7 @@ steps:
 		assert.Equal(t, hash, rs.Spec.Template.Labels[appsv1.DefaultDeploymentUniqueLabelKey])
 		tmpl := rs.Spec.Template.DeepCopy()
 		delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-		assert.Equal(t, deployment.ComputeHash(tmpl, nil), hash, "the hash of the template without its hash label")
+		assert.Equal(t, kube.ComputeHash(tmpl, nil), hash, "the hash of the template without its hash label")
 		assert.True(t, metav1.IsControlledBy(rs, d))
 		assert.Equal(t, strconv.Itoa(i+1), rs.Annotations[deployment.RevisionAnnotation])
 		assert.Equal(t, "4", rs.Annotations[deployment.DesiredReplicasAnnotation])
@@ -526,9 +527,9 @@ func TestHashCollision(t *testing.T) {
 		Spec:       appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}, Template: tmpl}}})
 	require.NoError(t, resp.Err)
 	defaulted := resp.Object.(*appsv1.Deployment).Spec.Template
-	taken := deployment.ComputeHash(&defaulted, nil)
+	taken := kube.ComputeHash(&defaulted, nil)
 	one := int32(1)
-	next := deployment.ComputeHash(&defaulted, &one)
+	next := kube.ComputeHash(&defaulted, &one)
 	require.NotEqual(t, taken, next)
 
 	e := start(t, fmt.Sprintf(`

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,7 +17,7 @@ import (
 // equals the Deployment's but for the pod-template-hash label.
 func findNewRS(d *appsv1.Deployment, rsList []*appsv1.ReplicaSet) *appsv1.ReplicaSet {
 	for _, rs := range rsList {
-		if EqualIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
+		if kube.EqualIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
 			return rs
 		}
 	}
@@ -85,7 +86,7 @@ func (c *Controller) newReplicaSet(d *appsv1.Deployment, rsList, oldRSs []*appsv
 	// A new ReplicaSet: the template with the pod-template-hash label, in
 	// labels, selector and template, named <deployment>-<hash>.
 	tmpl := *d.Spec.Template.DeepCopy()
-	hash := ComputeHash(&tmpl, d.Status.CollisionCount)
+	hash := kube.ComputeHash(&tmpl, d.Status.CollisionCount)
 	tmpl.Labels = withLabel(d.Spec.Template.Labels, podTemplateHashLabel, hash)
 	selector := d.Spec.Selector.DeepCopy()
 	if selector.MatchLabels == nil {
@@ -125,7 +126,7 @@ func (c *Controller) newReplicaSet(d *appsv1.Deployment, rsList, oldRSs []*appsv
 			return nil, apierrors.NewNotFound(appsv1.Resource("replicaset"), rs.Name)
 		}
 		have := cached.(*appsv1.ReplicaSet)
-		if ref := metav1.GetControllerOfNoCopy(have); ref != nil && ref.UID == d.UID && EqualIgnoreHash(&d.Spec.Template, &have.Spec.Template) {
+		if ref := metav1.GetControllerOfNoCopy(have); ref != nil && ref.UID == d.UID && kube.EqualIgnoreHash(&d.Spec.Template, &have.Spec.Template) {
 			created, err = have, nil
 			break
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -48,14 +49,14 @@ func (c *Controller) rollback(d *appsv1.Deployment, rsList []*appsv1.ReplicaSet)
 		if err != nil || v != revision {
 			continue
 		}
-		if EqualIgnoreHash(&d.Spec.Template, &rs.Spec.Template) {
+		if kube.EqualIgnoreHash(&d.Spec.Template, &rs.Spec.Template) {
 			c.event(d, corev1.EventTypeWarning, reasonRollbackUnchanged, "The rollback revision contains the same template as current deployment %q", d.Name)
 			return c.clearRollbackTo(d)
 		}
 		// The template, without the hash label, and the ReplicaSet's
 		// annotations (but notCopied, which the Deployment keeps).
 		tmpl := rs.Spec.Template.DeepCopy()
-		tmpl.Labels = withoutHash(tmpl.Labels)
+		delete(tmpl.Labels, podTemplateHashLabel)
 		d.Spec.Template = *tmpl
 		kept := map[string]string{}
 		for k, v := range d.Annotations {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -74,7 +75,7 @@ func (c *calculator) group(pods []*corev1.Pod, metrics map[string]sample, cpu bo
 // is unready and has never been ready (its readiness last changed within the
 // initial readiness delay of its start) is set aside.
 func (c *calculator) cpuUnready(pod *corev1.Pod, m sample) bool {
-	cond := readyCondition(pod)
+	cond := kube.GetPodReadyCondition(&pod.Status)
 	if cond == nil || pod.Status.StartTime == nil {
 		return true
 	}
@@ -83,15 +84,6 @@ func (c *calculator) cpuUnready(pod *corev1.Pod, m sample) bool {
 		return cond.Status == corev1.ConditionFalse || m.timestamp.Before(cond.LastTransitionTime.Add(m.window))
 	}
 	return cond.Status == corev1.ConditionFalse && start.Add(c.initialReadinessDelay).After(cond.LastTransitionTime.Time)
-}
-
-func readyCondition(pod *corev1.Pod) *corev1.PodCondition {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == corev1.PodReady {
-			return &pod.Status.Conditions[i]
-		}
-	}
-	return nil
 }
 
 // requests is each pod's CPU request in millicores: the pod-level request

@@ -6,8 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"math/rand/v2"
+
+	"github.com/ctrlsim/ctrlsim/harness/kube"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // ScaleDown is a policy for choosing which pods to delete.
@@ -65,7 +67,7 @@ func (s rankedPods) Less(i, j int) bool {
 		return pa < pb
 	}
 	// 3. Not ready before ready.
-	ra, rb := isReady(a), isReady(b)
+	ra, rb := kube.IsPodReady(a), kube.IsPodReady(b)
 	if ra != rb {
 		return !ra
 	}
@@ -122,23 +124,12 @@ func logBucket(age time.Duration) int64 {
 	return int64(math.Log2(float64(age)))
 }
 
-func isReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // readyTime is when the pod last became ready (zero when not ready).
 func readyTime(pod *corev1.Pod) time.Time {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return c.LastTransitionTime.Time
-		}
+	if !kube.IsPodReady(pod) {
+		return time.Time{}
 	}
-	return time.Time{}
+	return kube.PodReadySince(pod)
 }
 
 func maxRestarts(pod *corev1.Pod) int {

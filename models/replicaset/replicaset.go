@@ -17,6 +17,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -230,7 +231,7 @@ func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
 			return
 		}
 		c.enqueue(rs)
-		if !isReady(old) && isReady(cur) && rs.Spec.MinReadySeconds > 0 {
+		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && rs.Spec.MinReadySeconds > 0 {
 			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
 		}
 		return
@@ -339,7 +340,7 @@ func (c *Controller) sync(key string) error {
 	}
 	if mrs := updated.Spec.MinReadySeconds; mrs > 0 && updated.Status.ReadyReplicas != updated.Status.AvailableReplicas {
 		next := time.Duration(mrs) * time.Second
-		if soon, ok := nextAvailabilityCheck(claimed, mrs, now); ok {
+		if soon, ok := kube.FindMinNextPodAvailabilityCheck(claimed, mrs, now, c.ctx.Now()); ok {
 			next = soon
 		}
 		c.queue.AddAfter(key, next)
@@ -532,7 +533,7 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 
 func candidate(p *corev1.Pod, rank int) trace.Candidate {
 	c := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase),
-		Ready: isReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: maxRestarts(p),
+		Ready: kube.IsPodReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: maxRestarts(p),
 		DeletionCost: int(deletionCost(p)), Rank: rank}
 	if c.Ready {
 		s := readyTime(p).Format(time.RFC3339Nano)

@@ -3,6 +3,7 @@ package replicaset
 import (
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,9 +21,9 @@ func calculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, terminating *i
 		if tmpl.Matches(labels.Set(p.Labels)) {
 			fully++
 		}
-		if isReady(p) {
+		if kube.IsPodReady(p) {
 			ready++
-			if isAvailable(p, rs.Spec.MinReadySeconds, now) {
+			if kube.IsPodAvailable(p, rs.Spec.MinReadySeconds, now) {
 				available++
 			}
 		}
@@ -68,44 +69,4 @@ func withoutCondition(cs []appsv1.ReplicaSetCondition, t appsv1.ReplicaSetCondit
 		}
 	}
 	return out
-}
-
-// isAvailable: ready, and for at least minReadySeconds.
-func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	if !isReady(p) {
-		return false
-	}
-	if minReadySeconds == 0 {
-		return true
-	}
-	t := readyTime(p)
-	return !t.IsZero() && t.Add(time.Duration(minReadySeconds)*time.Second).Before(now)
-}
-
-// nextAvailabilityCheck is the soonest time a ready but not yet available pod
-// becomes available, as a delay from now.
-func nextAvailabilityCheck(pods []*corev1.Pod, minReadySeconds int32, now time.Time) (time.Duration, bool) {
-	var best time.Duration
-	found := false
-	for _, p := range pods {
-		if !isReady(p) || isAvailable(p, minReadySeconds, now) {
-			continue
-		}
-		t := readyTime(p)
-		if t.IsZero() {
-			continue
-		}
-		d := t.Add(time.Duration(minReadySeconds) * time.Second).Sub(now)
-		if d <= 0 {
-			// As upstream: no check for a pod at or past its time. (Availability
-			// is strictly after ready + minReadySeconds, so a pod exactly at it
-			// is not available yet; a check "now" would loop at one virtual
-			// instant. The caller's minReadySeconds fallback comes later.)
-			continue
-		}
-		if !found || d < best {
-			best, found = d, true
-		}
-	}
-	return best, found
 }

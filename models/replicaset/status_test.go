@@ -5,30 +5,28 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// A pod exactly at ready + minReadySeconds is not available yet (upstream's
-// strict "before"), and gets no check "now": that would requeue the
-// ReplicaSet at the same virtual instant forever.
-func TestNextAvailabilityCheckAtTheBoundary(t *testing.T) {
+// A pod counts as available at the very instant ready + minReadySeconds
+// (v1.36's IsPodAvailable), not a check later.
+func TestAvailableReplicasAtTheBoundary(t *testing.T) {
 	ready := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	pod := &corev1.Pod{Status: corev1.PodStatus{Conditions: []corev1.PodCondition{
 		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(ready)}}}}
+	rs := &appsv1.ReplicaSet{Spec: appsv1.ReplicaSetSpec{MinReadySeconds: 5}}
 	for _, tc := range []struct {
-		now       time.Time
-		available bool
-		next      time.Duration
-		found     bool
+		at        time.Duration
+		available int32
 	}{
-		{ready.Add(2 * time.Second), false, 3 * time.Second, true},
-		{ready.Add(5 * time.Second), false, 0, false},
-		{ready.Add(6 * time.Second), true, 0, false},
+		{5*time.Second - 1, 0},
+		{5 * time.Second, 1},
+		{5*time.Second + 1, 1},
 	} {
-		assert.Equal(t, tc.available, isAvailable(pod, 5, tc.now), "at %v", tc.now.Sub(ready))
-		next, found := nextAvailabilityCheck([]*corev1.Pod{pod}, 5, tc.now)
-		assert.Equal(t, tc.found, found, "at %v", tc.now.Sub(ready))
-		assert.Equal(t, tc.next, next)
+		st := calculateStatus(rs, []*corev1.Pod{pod}, nil, nil, ready.Add(tc.at))
+		assert.Equal(t, int32(1), st.ReadyReplicas, "at %v", tc.at)
+		assert.Equal(t, tc.available, st.AvailableReplicas, "at %v", tc.at)
 	}
 }

@@ -53,6 +53,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -377,17 +378,17 @@ func (u *updater) available(oldRc, newRc *corev1.ReplicationController) (int32, 
 	return n, nil
 }
 
+// podAvailable is IsPodAvailable as kubectl's rolling updater had it
+// (k8s.io/kubectl/pkg/util/podutils, kubectl ≤ 1.17): available only
+// strictly after ready + minReadySeconds. That is one instant later than
+// the control plane's rule (kube.IsPodAvailable), on purpose: this models
+// that kubectl.
 func podAvailable(pod *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type != corev1.PodReady {
-			continue
-		}
-		if c.Status != corev1.ConditionTrue {
-			return false
-		}
-		return minReadySeconds == 0 || (!c.LastTransitionTime.IsZero() && c.LastTransitionTime.Add(time.Duration(minReadySeconds)*time.Second).Before(now))
+	if !kube.IsPodReady(pod) {
+		return false
 	}
-	return false
+	since := kube.PodReadySince(pod)
+	return minReadySeconds == 0 || (!since.IsZero() && since.Add(time.Duration(minReadySeconds)*time.Second).Before(now))
 }
 
 // scaleAndWait is kubectl's scaler: write spec.replicas through the scale

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -263,7 +264,7 @@ func (c *Controller) processReplica(p *plan, i int) (bool, error) {
 			return true, err
 		}
 	}
-	if p.monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !isAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
+	if p.monotonic && (isTerminating(pod) || !isRunningAndReady(pod) || !kube.IsPodAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
 		return true, nil
 	}
 	match, err := c.claimsMatchPolicy(p.updateSet, pod, ord)
@@ -289,7 +290,7 @@ func (c *Controller) processCondemned(p *plan, i int) (bool, error) {
 		return p.monotonic, nil
 	}
 	if p.monotonic && pod != p.firstUnhealthy &&
-		(!isRunningAndReady(pod) || !isAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
+		(!isRunningAndReady(pod) || !kube.IsPodAvailable(pod, set.Spec.MinReadySeconds, p.now)) {
 		return true, nil
 	}
 	c.recordScaleDown(p, pod)
@@ -357,9 +358,9 @@ func (c *Controller) recordScaleDown(p *plan, chosen *corev1.Pod) {
 			continue
 		}
 		cand := trace.Candidate{Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase),
-			Ready: isReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
+			Ready: kube.IsPodReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
 		if cand.Ready {
-			s := readyCondition(pod).LastTransitionTime.Format(time.RFC3339Nano)
+			s := kube.PodReadySince(pod).Format(time.RFC3339Nano)
 			cand.ReadySince = &s
 		}
 		cands = append(cands, cand)

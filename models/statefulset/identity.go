@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -277,35 +278,10 @@ func isFinished(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
 }
 
-func readyCondition(p *corev1.Pod) *corev1.PodCondition {
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == corev1.PodReady {
-			return &p.Status.Conditions[i]
-		}
-	}
-	return nil
-}
-
-func isReady(p *corev1.Pod) bool {
-	c := readyCondition(p)
-	return c != nil && c.Status == corev1.ConditionTrue
-}
-
-func isRunningAndReady(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning && isReady(p) }
-
-// isAvailable: ready for at least minReadySeconds (v1.36's IsPodAvailable:
-// ready since at or before now − minReadySeconds).
-func isAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	if !isReady(p) {
-		return false
-	}
-	if minReadySeconds == 0 {
-		return true
-	}
-	t := readyCondition(p).LastTransitionTime.Time
-	return !t.IsZero() && !t.Add(time.Duration(minReadySeconds)*time.Second).After(now)
+func isRunningAndReady(p *corev1.Pod) bool {
+	return p.Status.Phase == corev1.PodRunning && kube.IsPodReady(p)
 }
 
 func isUnavailable(p *corev1.Pod, minReadySeconds int32, now time.Time) bool {
-	return !isAvailable(p, minReadySeconds, now) || isTerminating(p)
+	return !kube.IsPodAvailable(p, minReadySeconds, now) || isTerminating(p)
 }

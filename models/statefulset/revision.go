@@ -4,19 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // ControllerRevisions: each distinct pod template of a set is recorded as a
@@ -37,17 +37,6 @@ func revisionData(set *appsv1.StatefulSet) ([]byte, error) {
 	}
 	template["$patch"] = "replace"
 	return json.Marshal(map[string]any{"spec": map[string]any{"template": template}})
-}
-
-// revisionHash is the FNV-32 of the data (and the collision count, if any),
-// encoded as upstream's HashControllerRevision does.
-func revisionHash(data []byte, collisionCount *int32) string {
-	h := fnv.New32()
-	h.Write(data)
-	if collisionCount != nil {
-		h.Write([]byte(strconv.FormatInt(int64(*collisionCount), 10)))
-	}
-	return rand.SafeEncodeString(fmt.Sprint(h.Sum32()))
 }
 
 func revisionName(prefix, hash string) string {
@@ -78,7 +67,7 @@ func newRevision(set *appsv1.StatefulSet, revision int64, collisionCount *int32)
 	if cr.Labels == nil {
 		cr.Labels = map[string]string{}
 	}
-	hash := revisionHash(data, collisionCount)
+	hash := kube.HashControllerRevision(data, collisionCount)
 	cr.Name = revisionName(set.Name, hash)
 	cr.Labels[controllerRevisionHashLabel] = hash
 	return cr, nil
@@ -164,11 +153,15 @@ func (c *Controller) adoptOrphanRevisions(set *appsv1.StatefulSet, selector labe
 	if len(orphans) == 0 {
 		return nil
 	}
-	if err := c.checkCanAdopt(set); err != nil {
+	if err := c.canAdopt(set)(); err != nil {
 		return fmt.Errorf("can't adopt ControllerRevisions: %w", err)
 	}
 	for _, cr := range orphans {
-		if _, err := c.ctx.Client().Patch(apiserver.ControllerRevisions, cr.Namespace, cr.Name, adoptPatchType, adoptPatch(set, cr.UID), ""); err != nil {
+		patch, err := controller.AdoptPatch(set, controllerKind, cr.UID)
+		if err != nil {
+			return err
+		}
+		if _, err := c.ctx.Client().Patch(apiserver.ControllerRevisions, cr.Namespace, cr.Name, types.StrategicMergePatchType, patch, ""); err != nil {
 			return err
 		}
 	}
@@ -223,7 +216,7 @@ func (c *Controller) revisionsFor(set *appsv1.StatefulSet, revs []*appsv1.Contro
 func (c *Controller) createRevision(set *appsv1.StatefulSet, rev *appsv1.ControllerRevision, collisionCount *int32) (*appsv1.ControllerRevision, error) {
 	clone := rev.DeepCopy()
 	for {
-		clone.Name = revisionName(set.Name, revisionHash(rev.Data.Raw, collisionCount))
+		clone.Name = revisionName(set.Name, kube.HashControllerRevision(rev.Data.Raw, collisionCount))
 		created, err := c.ctx.Client().Create(clone.DeepCopy())
 		if err == nil {
 			return created.(*appsv1.ControllerRevision), nil

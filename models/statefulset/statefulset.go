@@ -20,6 +20,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -245,7 +246,7 @@ func (c *Controller) onPodUpdate(oldObj, curObj apiserver.Object) {
 			return
 		}
 		c.enqueue(set)
-		if !isReady(old) && isReady(cur) && set.Spec.MinReadySeconds > 0 {
+		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && set.Spec.MinReadySeconds > 0 {
 			c.queue.AddAfter(keyOf(set), time.Duration(set.Spec.MinReadySeconds)*time.Second)
 		}
 		return
@@ -317,7 +318,7 @@ func (c *Controller) sync(key string) error {
 	}
 	if mrs := set.Spec.MinReadySeconds; mrs > 0 && status != nil && status.ReadyReplicas != status.AvailableReplicas {
 		next := time.Duration(mrs) * time.Second
-		if soon, ok := c.nextAvailabilityCheckAfter(pods, mrs, now); ok {
+		if soon, ok := kube.FindMinNextPodAvailabilityCheck(pods, mrs, now, c.ctx.Now()); ok {
 			next = soon
 		}
 		c.queue.AddAfter(key, next)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -22,7 +23,7 @@ func countStatus(status *appsv1.StatefulSetStatus, minReadySeconds int32, curren
 			}
 			if isRunningAndReady(p) {
 				status.ReadyReplicas++
-				if isAvailable(p, minReadySeconds, now) {
+				if kube.IsPodAvailable(p, minReadySeconds, now) {
 					status.AvailableReplicas++
 				}
 			}
@@ -80,35 +81,4 @@ func (c *Controller) writeStatus(set *appsv1.StatefulSet, status *appsv1.Statefu
 		}
 		return err
 	})
-}
-
-// nextAvailabilityCheckAfter is when a ready pod next becomes available: the
-// soonest one as of the status evaluation (at), then counted from the
-// controller's clock now (0 if already past).
-func (c *Controller) nextAvailabilityCheckAfter(pods []*corev1.Pod, minReadySeconds int32, at time.Time) (time.Duration, bool) {
-	until := func(p *corev1.Pod, now time.Time) (time.Duration, bool) {
-		if !isReady(p) || minReadySeconds <= 0 {
-			return 0, false
-		}
-		t := readyCondition(p).LastTransitionTime.Time
-		if t.IsZero() {
-			return 0, false
-		}
-		d := t.Add(time.Duration(minReadySeconds) * time.Second).Sub(now)
-		return d, d > 0
-	}
-	var first *corev1.Pod
-	var best time.Duration
-	for _, p := range pods {
-		if d, ok := until(p, at); ok && (first == nil || d < best) {
-			first, best = p, d
-		}
-	}
-	if first == nil {
-		return 0, false
-	}
-	if d, ok := until(first, c.ctx.Now()); ok {
-		return d, true
-	}
-	return 0, true
 }

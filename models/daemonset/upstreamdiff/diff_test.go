@@ -18,6 +18,7 @@ import (
 	"k8s.io/kubernetes/pkg/controller/daemon"
 	"k8s.io/kubernetes/pkg/controller/daemon/util"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 )
 
@@ -222,7 +223,7 @@ func TestComputeHashAgreesWithUpstream(t *testing.T) {
 			n := int32(g.r.IntN(3))
 			cc = &n
 		}
-		require.Equal(t, controller.ComputeHash(&ds.Spec.Template, cc), daemonset.ComputeHash(&ds.Spec.Template, cc), "case %d", i)
+		require.Equal(t, controller.ComputeHash(&ds.Spec.Template, cc), kube.ComputeHash(&ds.Spec.Template, cc), "case %d", i)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"k8s.io/kubernetes/pkg/controller"
 	deploymentutil "k8s.io/kubernetes/pkg/controller/deployment/util"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
 )
 
@@ -480,7 +481,7 @@ func TestComputeHashSweep(t *testing.T) {
 	for i := 0; i < *numSets; i++ {
 		tmpl := genTemplate(r)
 		cc := pick(r, collisionCounts)
-		got, want := deployment.ComputeHash(tmpl, cc), controller.ComputeHash(tmpl, cc)
+		got, want := kube.ComputeHash(tmpl, cc), controller.ComputeHash(tmpl, cc)
 		require.Equal(t, want, got, "template %+v, collisionCount %v", tmpl, cc)
 		seen[got] = true
 	}
@@ -508,7 +509,7 @@ func TestEqualIgnoreHashSweep(t *testing.T) {
 				a.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = "x"
 			}
 		}
-		got, want := deployment.EqualIgnoreHash(a, b), deploymentutil.EqualIgnoreHash(a, b)
+		got, want := kube.EqualIgnoreHash(a, b), deploymentutil.EqualIgnoreHash(a, b)
 		require.Equal(t, want, got, "%+v\n%+v", a, b)
 		if got {
 			equal++
