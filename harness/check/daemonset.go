@@ -54,13 +54,7 @@ type daemonSetPred struct {
 func (p *daemonSetPred) Observe(ev apiserver.Event) {
 	switch obj := ev.Object.(type) {
 	case *appsv1.DaemonSet:
-		if ev.Type == watch.Deleted {
-			delete(p.sets, obj.UID)
-			p.verdicts.remove(obj.UID)
-			return
-		}
-		p.sets[obj.UID] = obj
-		p.verdicts.put(obj.UID, obj.Namespace, obj.Name, obj.DeletionTimestamp != nil)
+		observeOwner(p.sets, p.verdicts, ev, obj)
 	case *corev1.Pod:
 		p.pods.observe(ev, obj, apiserver.DaemonSets, p.verdicts)
 	case *corev1.Node:

@@ -2,7 +2,6 @@ package check
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,13 +31,13 @@ import (
 // recommend is asked on every evaluation (it may read metrics that change
 // without a commit, but the convergence check asks only after commits).
 func HPAs(recommend func(hpa *autoscalingv2.HorizontalPodAutoscaler) (int32, bool)) Predicate {
-	return &hpaPred{hpas: map[types.UID]*autoscalingv2.HorizontalPodAutoscaler{}, targets: map[string]int32{}, recommend: recommend}
+	return &hpaPred{hpas: map[types.UID]*autoscalingv2.HorizontalPodAutoscaler{}, verdicts: newVerdictCache(),
+		targets: map[string]int32{}, recommend: recommend}
 }
 
 type hpaPred struct {
 	hpas      map[types.UID]*autoscalingv2.HorizontalPodAutoscaler
-	order     []*autoscalingv2.HorizontalPodAutoscaler
-	stale     bool
+	verdicts  *verdictCache
 	targets   map[string]int32 // "Kind/ns/name" → spec.replicas
 	recommend func(*autoscalingv2.HorizontalPodAutoscaler) (int32, bool)
 }
@@ -47,14 +46,7 @@ func (p *hpaPred) Observe(ev apiserver.Event) {
 	var replicas *int32
 	switch obj := ev.Object.(type) {
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		if _, ok := p.hpas[obj.UID]; !ok || ev.Type == watch.Deleted {
-			p.stale = true
-		}
-		if ev.Type == watch.Deleted {
-			delete(p.hpas, obj.UID)
-		} else {
-			p.hpas[obj.UID] = obj
-		}
+		observeOwner(p.hpas, p.verdicts, ev, obj)
 		return
 	case *appsv1.Deployment:
 		replicas = obj.Spec.Replicas
@@ -67,6 +59,7 @@ func (p *hpaPred) Observe(ev apiserver.Event) {
 	default:
 		return
 	}
+	p.verdicts.touchAll() // an HPA's verdict depends on its target
 	key := string(ev.Kind) + "/" + ev.Key
 	if ev.Type == watch.Deleted {
 		delete(p.targets, key)
@@ -76,27 +69,10 @@ func (p *hpaPred) Observe(ev apiserver.Event) {
 }
 
 func (p *hpaPred) Holds() (bool, string) {
-	if p.stale {
-		p.order = p.order[:0]
-		for _, h := range p.hpas {
-			p.order = append(p.order, h)
-		}
-		sort.Slice(p.order, func(i, j int) bool {
-			a, b := p.order[i], p.order[j]
-			if a.Namespace != b.Namespace {
-				return a.Namespace < b.Namespace
-			}
-			return a.Name < b.Name
-		})
-		p.stale = false
+	if p.recommend != nil {
+		p.verdicts.touchAll() // the metrics may have moved without a commit
 	}
-	for _, h := range p.order {
-		// The objects in order may be older versions: read the current one.
-		if ok, why := p.eval(p.hpas[h.UID]); !ok {
-			return false, why
-		}
-	}
-	return true, ""
+	return p.verdicts.holds(func(uid types.UID) (bool, string) { return p.eval(p.hpas[uid]) })
 }
 
 func (p *hpaPred) eval(h *autoscalingv2.HorizontalPodAutoscaler) (bool, string) {

@@ -49,13 +49,7 @@ type statefulSetPred struct {
 func (p *statefulSetPred) Observe(ev apiserver.Event) {
 	switch obj := ev.Object.(type) {
 	case *appsv1.StatefulSet:
-		if ev.Type == watch.Deleted {
-			delete(p.sets, obj.UID)
-			p.verdicts.remove(obj.UID)
-			return
-		}
-		p.sets[obj.UID] = obj
-		p.verdicts.put(obj.UID, obj.Namespace, obj.Name, obj.DeletionTimestamp != nil)
+		observeOwner(p.sets, p.verdicts, ev, obj)
 	case *corev1.Pod:
 		p.pods.observe(ev, obj, apiserver.StatefulSets, p.verdicts)
 	case *corev1.PersistentVolumeClaim:
