@@ -8,7 +8,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -95,7 +94,7 @@ func (p *daemonSetPred) eval(uid types.UID) (bool, string) {
 		if !active(pod) || pod.Namespace != ds.Namespace {
 			continue
 		}
-		if node := targetNodeName(pod); node != "" {
+		if node, ok := kube.DaemonPodTargetNode(pod); ok {
 			onNode[node]++
 		} else {
 			unbound = append(unbound, key)
@@ -105,10 +104,14 @@ func (p *daemonSetPred) eval(uid types.UID) (bool, string) {
 		sort.Strings(unbound)
 		return false, fmt.Sprintf("%s: its pod %s is bound to no node", name, unbound[0])
 	}
-	tolerations := daemonPodTolerations(&ds.Spec.Template.Spec)
+	eligible := kube.NewDaemonEligibility(&ds.Spec.Template.Spec)
 	desired := int32(0)
 	for _, nodeName := range p.sortedNodes() {
-		run, keep := shouldRunDaemonPod(&ds.Spec.Template.Spec, tolerations, p.nodes[nodeName])
+		node := p.nodes[nodeName]
+		run, keep := eligible.ShouldRun(node)
+		if node.DeletionTimestamp != nil {
+			run, keep = false, false // a node being deleted is left alone
+		}
 		n := onNode[nodeName]
 		switch {
 		case run && n != 1:
@@ -139,72 +142,4 @@ func (p *daemonSetPred) eval(uid types.UID) (bool, string) {
 		return false, fmt.Sprintf("%s status.numberReady is %d, wants %d", name, ds.Status.NumberReady, desired)
 	}
 	return true, ""
-}
-
-// targetNodeName is the node a DaemonSet pod is meant for: spec.nodeName,
-// else the value of the required node-affinity matchFields term
-// metadata.name In [node] (upstream's GetTargetNodeName); "" if neither.
-func targetNodeName(pod *corev1.Pod) string {
-	if pod.Spec.NodeName != "" {
-		return pod.Spec.NodeName
-	}
-	a := pod.Spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return ""
-	}
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		for _, f := range term.MatchFields {
-			if f.Key == metav1.ObjectNameField && f.Operator == corev1.NodeSelectorOpIn {
-				if len(f.Values) != 1 {
-					return ""
-				}
-				return f.Values[0]
-			}
-		}
-	}
-	return ""
-}
-
-// daemonPodTolerations are the template's tolerations and the ones upstream
-// adds to every DaemonSet pod (AddOrUpdateDaemonPodTolerations).
-func daemonPodTolerations(spec *corev1.PodSpec) []corev1.Toleration {
-	out := append([]corev1.Toleration(nil), spec.Tolerations...)
-	add := func(key string, effect corev1.TaintEffect) {
-		out = append(out, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect})
-	}
-	add(corev1.TaintNodeNotReady, corev1.TaintEffectNoExecute)
-	add(corev1.TaintNodeUnreachable, corev1.TaintEffectNoExecute)
-	add(corev1.TaintNodeDiskPressure, corev1.TaintEffectNoSchedule)
-	add(corev1.TaintNodeMemoryPressure, corev1.TaintEffectNoSchedule)
-	add(corev1.TaintNodePIDPressure, corev1.TaintEffectNoSchedule)
-	add(corev1.TaintNodeUnschedulable, corev1.TaintEffectNoSchedule)
-	if spec.HostNetwork {
-		add(corev1.TaintNodeNetworkUnavailable, corev1.TaintEffectNoSchedule)
-	}
-	return out
-}
-
-// shouldRunDaemonPod is upstream's NodeShouldRunDaemonPod: whether the
-// node should run the DaemonSet's pod, and whether a pod already there may
-// keep running.
-func shouldRunDaemonPod(spec *corev1.PodSpec, tolerations []corev1.Toleration, node *corev1.Node) (run, keep bool) {
-	if node.DeletionTimestamp != nil {
-		return false, false
-	}
-	if spec.NodeName != "" && spec.NodeName != node.Name {
-		return false, false
-	}
-	// The required affinity of the pod the controller would make.
-	pod := &corev1.Pod{Spec: corev1.PodSpec{NodeSelector: spec.NodeSelector, Affinity: spec.Affinity}}
-	if !kube.RequiredNodeAffinityMatches(pod, node) {
-		return false, false
-	}
-	untolerated := func(effects ...corev1.TaintEffect) bool {
-		_, ok := kube.FindMatchingUntoleratedTaint(node.Spec.Taints, tolerations, effects...)
-		return ok
-	}
-	if untolerated(corev1.TaintEffectNoSchedule, corev1.TaintEffectNoExecute) {
-		return false, !untolerated(corev1.TaintEffectNoExecute)
-	}
-	return true, true
 }
