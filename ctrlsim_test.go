@@ -1,4 +1,4 @@
-package main
+package ctrlsim
 
 import (
 	"bytes"
@@ -19,53 +19,53 @@ import (
 
 func runCLI(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
-	code = run(args, &out, &errb)
+	code = Main(args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
 func TestHelpListsCommands(t *testing.T) {
 	code, out, _ := runCLI("--help")
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, ExitOK, code)
 	assert.Contains(t, out, "Usage:")
 	assert.Contains(t, out, "version")
 }
 
 func TestNoArgumentsIsUsageError(t *testing.T) {
 	code, _, errOut := runCLI()
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, "Usage:")
 }
 
 func TestUnknownCommand(t *testing.T) {
 	code, _, errOut := runCLI("frobnicate")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `unknown command "frobnicate"`)
 }
 
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		code, out, _ := runCLI(args...)
-		assert.Equal(t, exitOK, code)
+		assert.Equal(t, ExitOK, code)
 		assert.Regexp(t, `^ctrlsim \S+`, out)
 	}
 	code, _, _ := runCLI("version", "extra")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 }
 
 func TestStrategies(t *testing.T) {
 	code, out, _ := runCLI("strategies")
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, ExitOK, code)
 	for _, name := range []string{"upstream", "naive", "linear-age", "random", "oldest-first", "newest-first", "no-slow-start"} {
 		assert.Regexp(t, "(?m)^"+name+`\s+\S`, out)
 	}
 	code, out, _ = runCLI("strategies", "-o", "json")
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, ExitOK, code)
 	assert.Contains(t, out, `"name": "upstream"`)
 	code, _, errOut := runCLI("strategies", "-o", "yaml")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, "-o must be text or json")
 	code, _, _ = runCLI("strategies", "--bogus")
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 }
 
 func TestCompareIsIndependentOfJobs(t *testing.T) {
@@ -73,10 +73,10 @@ func TestCompareIsIndependentOfJobs(t *testing.T) {
 	one, two := dir+"/one", dir+"/two"
 	args := []string{"compare", "--strategies", "upstream,naive", "--scenarios", "rs-scale-down-deletion-cost,rc-scale", "--seeds", "1-3"}
 	code, out, errOut := runCLI(append(args, "--jobs", "1", "--out", one)...)
-	assert.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "| rs-scale-down-deletion-cost | upstream | 3 | 0 | 0 |")
 	code, _, errOut = runCLI(append(args, "--jobs", "2", "--out", two)...)
-	assert.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, ExitOK, code, errOut)
 	for _, f := range []string{"report.md", "report.json", "runs/rc-scale/naive/seed-2/history.jsonl", "cdf-rc-scale.png", "cdf-rc-scale.svg"} {
 		a, err := os.ReadFile(one + "/" + f)
 		assert.NoError(t, err)
@@ -98,7 +98,7 @@ func TestCompareBadFlags(t *testing.T) {
 		{[]string{"compare", "--jobs", "0"}, "--jobs must be at least 1"},
 	} {
 		code, _, errOut := runCLI(tc.args...)
-		assert.Equal(t, exitUsage, code, tc.args)
+		assert.Equal(t, ExitUsage, code, tc.args)
 		assert.Contains(t, errOut, tc.want)
 	}
 }
@@ -108,7 +108,7 @@ func TestCompareBadFlags(t *testing.T) {
 // model or a step ctrlsim does not have yet); the rest runs and passes.
 func TestCompareDefaultScenarios(t *testing.T) {
 	code, out, errOut := runCLI("compare", "--strategies", "upstream", "--seeds", "1", "--out", t.TempDir())
-	require.Equal(t, exitOK, code, errOut)
+	require.Equal(t, ExitOK, code, errOut)
 	var notes []string
 	for _, l := range strings.Split(errOut, "\n") {
 		if strings.Contains(l, "left out") {
@@ -143,27 +143,27 @@ func TestSelectScenarios(t *testing.T) {
 	all := upstream
 	all.Name, all.Kinds = "everything", slices.Clone(plugin.NeedsController)
 
-	names, leftOut, err := selectScenarios("", []plugin.Strategy{all}, 1)
+	names, leftOut, err := selectScenarios(splitList("", nil), []plugin.Strategy{all}, 1)
 	require.NoError(t, err)
 	assert.Contains(t, names, "sts-ordered-identity", "it has a strategy to run it")
 	assert.NotContains(t, names, "scale-burst-10k")
 
-	names, leftOut, err = selectScenarios("", []plugin.Strategy{noSTS}, 1)
+	names, leftOut, err = selectScenarios(splitList("", nil), []plugin.Strategy{noSTS}, 1)
 	require.NoError(t, err)
 	assert.NotContains(t, names, "sts-ordered-identity")
 	assert.Contains(t, leftOut, "sts-ordered-identity (no compared strategy runs a StatefulSet controller)")
 
 	// Named, a scenario a strategy cannot run is the run's own error.
-	_, _, err = selectScenarios("rs-self-heal,sts-ordered-identity", []plugin.Strategy{noSTS}, 1)
+	_, _, err = selectScenarios(splitList("rs-self-heal,sts-ordered-identity", nil), []plugin.Strategy{noSTS}, 1)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `scenario sts-ordered-identity: StatefulSet "web" needs a StatefulSet controller, and strategy "no-statefulsets" does not run one`)
 
-	names, leftOut, err = selectScenarios("", []plugin.Strategy{all, noSTS}, 1)
+	names, leftOut, err = selectScenarios(splitList("", nil), []plugin.Strategy{all, noSTS}, 1)
 	require.NoError(t, err)
 	assert.NotContains(t, names, "sts-ordered-identity", "a full row for every strategy or none")
 	assert.Contains(t, leftOut, "sts-ordered-identity (strategy no-statefulsets runs no StatefulSet controller)")
 
-	names, leftOut, err = selectScenarios("scale-burst-10k, rs-self-heal", []plugin.Strategy{upstream}, 1)
+	names, leftOut, err = selectScenarios(splitList("scale-burst-10k, rs-self-heal", nil), []plugin.Strategy{upstream}, 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"scale-burst-10k", "rs-self-heal"}, names, "heavy scenarios run when named")
 	assert.Empty(t, leftOut)
@@ -172,7 +172,7 @@ func TestSelectScenarios(t *testing.T) {
 
 func TestScenariosListsHeavy(t *testing.T) {
 	code, out, _ := runCLI("scenarios")
-	require.Equal(t, exitOK, code)
+	require.Equal(t, ExitOK, code)
 	assert.Regexp(t, `(?m)^scale-burst-10k\s+.*\(heavy\)$`, out)
 	assert.Regexp(t, `(?m)^rs-self-heal\s+.*3$`, out)
 	for _, name := range []string{"deploy-rolling-update", "deploy-bad-image-undo", "deploy-pause-resume", "deploy-history-limit-0",
@@ -180,7 +180,7 @@ func TestScenariosListsHeavy(t *testing.T) {
 		assert.Regexp(t, "(?m)^"+name+`\s+\S`, out)
 	}
 	code, out, _ = runCLI("scenarios", "-o", "json")
-	require.Equal(t, exitOK, code)
+	require.Equal(t, ExitOK, code)
 	var rows []struct {
 		Name  string
 		Heavy *bool
@@ -198,7 +198,7 @@ func TestScenariosListsHeavy(t *testing.T) {
 func TestRunWritesTheRunDirectory(t *testing.T) {
 	dir := t.TempDir() + "/run"
 	code, out, errOut := runCLI("run", "--scenario", "rc-scale", "--seed", "3", "--out", dir)
-	assert.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "PASS  scenario=rc-scale strategy=upstream seed=3")
 	for _, f := range []string{"summary.json", "history.jsonl", "decisions.jsonl", "replicas.svg", "replicas.png"} {
 		assert.FileExists(t, dir+"/"+f)
