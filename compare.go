@@ -393,17 +393,14 @@ func ParseSeeds(s string) ([]uint64, error) {
 	return out, nil
 }
 
-// FormatSeeds writes seeds as ParseSeeds reads them where it can: FROM-TO
-// for consecutive seeds (N for one), else a comma-separated list.
+// FormatSeeds writes consecutive seeds as ParseSeeds reads them, FROM-TO;
+// others as a comma-separated list.
 func FormatSeeds(seeds []uint64) string {
 	consecutive := len(seeds) > 0
 	for i := 1; i < len(seeds); i++ {
 		consecutive = consecutive && seeds[i] == seeds[i-1]+1
 	}
-	switch {
-	case consecutive && len(seeds) == 1:
-		return strconv.FormatUint(seeds[0], 10)
-	case consecutive:
+	if consecutive {
 		return fmt.Sprintf("%d-%d", seeds[0], seeds[len(seeds)-1])
 	}
 	parts := make([]string, len(seeds))

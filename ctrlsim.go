@@ -221,7 +221,12 @@ func Main(args []string, stdout, stderr io.Writer, opts ...Option) int {
 	if cmd == nil {
 		cmd = root
 	}
-	fmt.Fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", cmd.CommandPath(), strings.TrimSpace(err.Error()), cmd.CommandPath())
+	// One line, then cobra's suggestions (Did you mean this?) if any.
+	first, rest, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	fmt.Fprintf(stderr, "%s: %s (see %s --help)\n", cmd.CommandPath(), first, cmd.CommandPath())
+	if rest = strings.TrimSpace(rest); rest != "" {
+		fmt.Fprintf(stderr, "\n%s\n", rest)
+	}
 	return ExitUsage
 }
 
@@ -268,6 +273,29 @@ Exit codes: 0 pass, 1 a check or a controller failed, 2 bad input,
 		newReplayCmd(set),
 		newShrinkCmd(set),
 	)
+	// A help command that takes no unknown topic.
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			var names []string
+			for _, c := range cmd.Root().Commands() {
+				if c.IsAvailableCommand() {
+					names = append(names, c.Name())
+				}
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target, _, err := cmd.Root().Find(args)
+			if err != nil || target == nil || (len(args) > 0 && target == cmd.Root()) {
+				return usagef(cmd.Root(), "unknown help topic %q (see ctrlsim --help)", strings.Join(args, " "))
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	})
 	// cobra's completion command, which takes no unknown shell.
 	root.InitDefaultCompletionCmd()
 	if c, _, err := root.Find([]string{"completion"}); err == nil && c != root {
