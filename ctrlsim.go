@@ -179,13 +179,16 @@ func errorOf(cmd *cobra.Command, err error) error {
 	if errors.As(err, &b) {
 		return usagef(cmd, "%v", err)
 	}
+	if errors.Is(err, context.Canceled) {
+		return failf(cmd, "interrupted: the output directory was left as it was")
+	}
 	return failf(cmd, "%v", err)
 }
 
 // Main runs the ctrlsim command line with args (without the program name)
 // and returns its exit code (ExitOK, ExitFail, ExitUsage, ExitUnknown).
-// An interrupt (SIGINT, SIGTERM) stops a sweep or a comparison between runs
-// and leaves its output directory as it was.
+// An interrupt (SIGINT, SIGTERM) stops a sweep, a comparison or a shrink
+// between runs and leaves its output as it was (exit 1); a second one kills.
 func Main(args []string, stdout, stderr io.Writer, opts ...Option) int {
 	var o options
 	for _, opt := range opts {
@@ -198,6 +201,10 @@ func Main(args []string, stdout, stderr io.Writer, opts ...Option) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second interrupt kills at once
+	}()
 
 	root := newRootCmd(set, versionString(o.version), stdout, stderr, args)
 	if len(args) == 0 {
