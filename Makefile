@@ -8,12 +8,17 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: bench-compare readme-plot all build test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
+.PHONY: bench-compare readme-plot all build build-upstream test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
 
 all: lint test build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrlsim
+
+# ctrlsim with upstream's own ReplicaSet controller as the strategy
+# upstream-replicaset (a nested module: it needs k8s.io/kubernetes).
+build-upstream:
+	cd models/upstreamrs && $(GO) build -ldflags '$(LDFLAGS)' -o ../../bin/ctrlsim-upstream ./cmd/ctrlsim
 
 # The test command CI runs. Short mode keeps it well under ten minutes on two
 # cores; the race detector runs over the engine and the controller runtime.
@@ -27,11 +32,14 @@ test: lint
 # ReplicaSet ranking, the DaemonSet node rules and revision hash), in nested
 # modules so that the main module does not depend on
 # k8s.io/kubernetes.
-# The plug-in example, a controller in its own module: its tests and a short
-# chaos sweep with a comparison against the built-in models.
+# The plug-in example, a controller in its own module: its tests, and a
+# short chaos sweep and a comparison against the built-in models with its
+# ctrlsim binary (ctrlsim.Main with the plug-in's strategy).
 example:
 	cd examples/oldest-first && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -count=1 ./...
-	cd examples/oldest-first && $(GO) run ./cmd/sweep -seeds 3 -exit-zero -out ../../out/example-sweep
+	cd examples/oldest-first && $(GO) build -o ../../bin/ctrlsim-oldest-first ./cmd/ctrlsim
+	./bin/ctrlsim-oldest-first chaos --strategies example-oldest-first,upstream --scenarios rs-self-heal,rs-scale-down-deletion-cost,rs-chaos-stale-cache --seeds 3 --exit-zero --out out/example-chaos
+	./bin/ctrlsim-oldest-first compare --strategies example-oldest-first,oldest-first,upstream --scenarios rs-self-heal,rs-scale-down-deletion-cost --seeds 3 --figures none --exit-zero --out out/example-compare >/dev/null
 
 upstreamdiff:
 	cd models/replicaset/upstreamdiff && $(GO) test -count=1 ./...

@@ -1,4 +1,4 @@
-package main
+package ctrlsim
 
 import (
 	"encoding/json"
@@ -50,7 +50,7 @@ func TestRunScenarioFile(t *testing.T) {
 	file := writeScenario(t, "web.yaml", fileScenario)
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI("run", "--scenario", file, "--out", out, "-o", "json")
-	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, ExitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	var s struct {
 		Scenario, Verdict, Replay string
 		Steps                     []struct{ Step, At, Error string }
@@ -95,7 +95,7 @@ steps:
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run")
 			code, stdout, stderr := runCLI(append([]string{"run", "--out", out}, tc.args...)...)
-			assert.Equal(t, exitUsage, code)
+			assert.Equal(t, ExitUsage, code)
 			assert.Empty(t, stdout)
 			for _, w := range tc.want {
 				assert.Contains(t, stderr, w)
@@ -109,6 +109,6 @@ steps:
 func TestRunBuiltinScenario(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runCLI("run", "--scenario", "rc-scale", "--out", out)
-	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, ExitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	assert.Contains(t, stdout, "replay: ctrlsim run --scenario rc-scale --strategy upstream --seed 1")
 }

@@ -1,4 +1,4 @@
-package main
+package ctrlsim
 
 import (
 	"bufio"
@@ -16,16 +16,16 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
-func readResults(t *testing.T, dir string) []chaosResult {
+func readResults(t *testing.T, dir string) []ChaosRun {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, "results.jsonl"))
 	require.NoError(t, err)
 	defer f.Close()
-	var out []chaosResult
+	var out []ChaosRun
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var r chaosResult
+		var r ChaosRun
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
 		out = append(out, r)
 	}
@@ -54,8 +54,8 @@ func treeOf(t *testing.T, dir string) map[string]string {
 func TestChaos200Seeds(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "chaos")
 	code, stdout, stderr := runCLI("chaos", "--seeds", "200", "--shrink-runs", "30", "--jobs", "2", "--out", dir)
-	require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	var cfg chaosConfig
+	require.Contains(t, []int{ExitOK, ExitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	var cfg ChaosSweep
 	data, err := os.ReadFile(filepath.Join(dir, "chaos.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &cfg))
@@ -64,7 +64,7 @@ func TestChaos200Seeds(t *testing.T) {
 	assert.GreaterOrEqual(t, len(cfg.Scenarios), 10, "the runnable catalog")
 	assert.Equal(t, 200*len(cfg.Scenarios), cfg.Total)
 
-	var failed []chaosResult
+	var failed []ChaosRun
 	kinds := map[string]bool{}
 	for i, r := range results {
 		assert.Equal(t, i, r.Index, "in sweep order")
@@ -79,14 +79,14 @@ func TestChaos200Seeds(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, len(kinds), 20, "the plans use (nearly) every fault kind: %v", kinds)
 	if len(failed) > 0 {
-		assert.Equal(t, exitFail, code, "a failure fails the sweep")
+		assert.Equal(t, ExitFail, code, "a failure fails the sweep")
 		// The first failure replays exactly from its directory.
 		first := failed[0]
 		code, out, _ := runCLI("replay", filepath.Join(dir, strings.TrimPrefix(first.Replay, "ctrlsim replay ")))
-		assert.Equal(t, exitFail, code)
+		assert.Equal(t, ExitFail, code)
 		assert.Contains(t, out, "reproduced exactly: digest "+first.Digest)
 	} else {
-		assert.Equal(t, exitOK, code)
+		assert.Equal(t, ExitOK, code)
 	}
 
 	var suites junitSuites
@@ -104,7 +104,7 @@ func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
 	args := []string{"chaos", "--seeds", "12", "--scenarios", "rc-scale,rs-self-heal,rs-chaos-stale-cache", "--strategies", "upstream,oldest-first", "--shrink-runs", "10", "--max-events", "300000"}
 	run := func(dir string, extra ...string) {
 		code, stdout, stderr := runCLI(append(append(append([]string{}, args...), "--out", dir), extra...)...)
-		require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+		require.Contains(t, []int{ExitOK, ExitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 	whole := filepath.Join(base, "whole")
 	run(whole, "--jobs", "2")
@@ -124,7 +124,7 @@ func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
 	}
 	merged := filepath.Join(base, "merged")
 	code, stdout, stderr := runCLI(append([]string{"merge", "--out", merged}, shards...)...)
-	require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Contains(t, []int{ExitOK, ExitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	want, got := treeOf(t, whole), treeOf(t, merged)
 	assert.Equal(t, len(want), len(got))
 	for name, data := range want {
@@ -141,10 +141,10 @@ func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
 
 	// A missing shard, or a shard of another sweep, is refused.
 	code, _, stderr = runCLI("merge", "--out", filepath.Join(base, "bad"), shards[0], shards[1])
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "a shard is missing")
 	code, _, stderr = runCLI("merge", "--out", filepath.Join(base, "bad"), shards[0], shards[0])
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "is in both")
 }
 
@@ -156,7 +156,7 @@ func TestChaosBadFlags(t *testing.T) {
 		{"chaos", "--jobs", "0"},
 	} {
 		code, _, stderr := runCLI(args...)
-		assert.Equal(t, exitUsage, code, "%v: %s", args, stderr)
+		assert.Equal(t, ExitUsage, code, "%v: %s", args, stderr)
 		assert.NotEmpty(t, stderr)
 	}
 }
@@ -166,7 +166,7 @@ func TestChaosBadFlags(t *testing.T) {
 // a small seed range) run; the GitHub workflow's matrix has as many shards as
 // it tells chaos there are.
 func TestShippedSweeps(t *testing.T) {
-	data, err := os.ReadFile("../../deploy/chaos-indexed-job.yaml")
+	data, err := os.ReadFile("deploy/chaos-indexed-job.yaml")
 	require.NoError(t, err)
 	docs := strings.Split(string(data), "\n---\n")
 	var job batchv1.Job
@@ -187,10 +187,10 @@ func TestShippedSweeps(t *testing.T) {
 		run = append(run, a)
 	}
 	code, stdout, stderr := runCLI(append(run, "--scenarios=rc-scale")...)
-	assert.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Equal(t, ExitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 
 	var merge batchv1.Job
-	data, err = os.ReadFile("../../deploy/chaos-merge-job.yaml")
+	data, err = os.ReadFile("deploy/chaos-merge-job.yaml")
 	require.NoError(t, err)
 	require.NoError(t, sigsyaml.UnmarshalStrict(data, &merge))
 	assert.Equal(t, "merge", merge.Spec.Template.Spec.Containers[0].Args[0])
@@ -206,7 +206,7 @@ func TestShippedSweeps(t *testing.T) {
 			} `json:"strategy"`
 		} `json:"jobs"`
 	}
-	data, err = os.ReadFile("../../.github/workflows/nightly-chaos.yml")
+	data, err = os.ReadFile(".github/workflows/nightly-chaos.yml")
 	require.NoError(t, err)
 	require.NoError(t, sigsyaml.Unmarshal(data, &wf))
 	assert.Len(t, wf.Jobs["shard"].Strategy.Matrix.Shard, mustAtoi(t, wf.Env["SHARDS"]))

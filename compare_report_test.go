@@ -1,4 +1,4 @@
-package main
+package ctrlsim
 
 import (
 	"io/fs"
@@ -46,7 +46,7 @@ func TestCompareReportIsDeterministic(t *testing.T) {
 	for i, jobs := range []string{"2", "2", "1"} {
 		out := filepath.Join(dir, "out"+jobs+"-"+string(rune('a'+i)))
 		code, _, errOut := runCLI(append(compareArgs, "--jobs", jobs, "--out", out)...)
-		require.Equal(t, exitFail, code, "sts-no-identity-guard breaks an invariant: %s", errOut)
+		require.Equal(t, ExitFail, code, "sts-no-identity-guard breaks an invariant: %s", errOut)
 		trees = append(trees, tree(t, out))
 	}
 	first := trees[0]
@@ -77,12 +77,12 @@ func TestCompareReportLinks(t *testing.T) {
 	require.NoError(t, os.MkdirAll(out, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(out, "stale.txt"), []byte("from an older report"), 0o644))
 	code, stdout, errOut := runCLI(append(compareArgs, "--seeds", "1", "--out", out)...)
-	require.Equal(t, exitFail, code, errOut)
+	require.Equal(t, ExitFail, code, errOut)
 	assert.Contains(t, stdout, "| sts-ordered-identity | sts-no-identity-guard | 0 | 1 | 0 |")
 	_, err := os.Stat(filepath.Join(out, "stale.txt"))
 	assert.True(t, os.IsNotExist(err), "the report replaces the directory whole")
 	code, _, errOut = runCLI(append(compareArgs, "--seeds", "1", "--exit-zero", "--out", t.TempDir())...)
-	assert.Equal(t, exitOK, code, "--exit-zero: the failures are in the report: %s", errOut)
+	assert.Equal(t, ExitOK, code, "--exit-zero: the failures are in the report: %s", errOut)
 
 	raw, err := os.ReadFile(filepath.Join(out, "report.html"))
 	require.NoError(t, err)
@@ -160,9 +160,9 @@ func TestCompareFiguresFlag(t *testing.T) {
 		wantCode   int
 		wantStderr string
 	}{
-		{flag: "svg", svg: true, wantCode: exitOK},
-		{flag: "none", wantCode: exitOK},
-		{flag: "gif", wantCode: exitUsage, wantStderr: "--figures must be svg,png, svg or none"},
+		{flag: "svg", svg: true, wantCode: ExitOK},
+		{flag: "none", wantCode: ExitOK},
+		{flag: "gif", wantCode: ExitUsage, wantStderr: "--figures must be svg,png, svg or none"},
 	} {
 		t.Run(tc.flag, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r")
@@ -170,7 +170,7 @@ func TestCompareFiguresFlag(t *testing.T) {
 				"--figures", tc.flag, "--out", out)
 			require.Equal(t, tc.wantCode, code, errOut)
 			assert.Contains(t, errOut, tc.wantStderr)
-			if code != exitOK {
+			if code != ExitOK {
 				return
 			}
 			files := tree(t, out)

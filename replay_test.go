@@ -1,4 +1,4 @@
-package main
+package ctrlsim
 
 import (
 	"encoding/json"
@@ -30,17 +30,17 @@ func readSummary(t *testing.T, dir string) simrun.Summary {
 func TestReplayAndShrinkNaiveOvershoot(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "naive")
 	code, stdout, stderr := runCLI("run", "--scenario", "rs-chaos-stale-cache", "--strategy", "naive", "--out", dir)
-	require.Equal(t, exitFail, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, ExitFail, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	recorded := readSummary(t, dir)
 	assert.Equal(t, "check overshoot", recorded.Signature())
 
 	code, stdout, _ = runCLI("replay", dir)
-	assert.Equal(t, exitFail, code, "the replay fails as the run did")
+	assert.Equal(t, ExitFail, code, "the replay fails as the run did")
 	assert.Contains(t, stdout, "reproduced exactly: digest "+recorded.Digest)
 	assert.Equal(t, recorded.Digest, readSummary(t, filepath.Join(dir, "replay")).Digest)
 
 	code, stdout, stderr = runCLI("shrink", dir)
-	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Equal(t, ExitOK, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	repro := filepath.Join(dir, "repro.yaml")
 	text, err := os.ReadFile(repro)
 	require.NoError(t, err)
@@ -52,7 +52,7 @@ func TestReplayAndShrinkNaiveOvershoot(t *testing.T) {
 
 	// One command reproduces it.
 	code, stdout, _ = runCLI("run", "--scenario", repro, "--out", filepath.Join(t.TempDir(), "repro"))
-	assert.Equal(t, exitFail, code)
+	assert.Equal(t, ExitFail, code)
 	assert.Contains(t, stdout, "check overshoot        fail")
 
 	// Minimal: without any one of its faults or steps, it passes the
@@ -93,7 +93,7 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 func TestRandomFaultsReplay(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "swarm")
 	code, stdout, stderr := runCLI("run", "--scenario", "rs-self-heal", "--random-faults", "--seed", "7", "--out", dir)
-	require.Contains(t, []int{exitOK, exitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	require.Contains(t, []int{ExitOK, ExitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	s := readSummary(t, dir)
 	require.NotEmpty(t, s.Faults, "the plan is in the summary")
 	assert.Equal(t, "ctrlsim replay "+dir, s.Replay)
@@ -119,18 +119,18 @@ func TestRandomFaultsReplay(t *testing.T) {
 func TestShrinkRefusesAPassingRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ok")
 	code, _, _ := runCLI("run", "--scenario", "rc-scale", "--out", dir)
-	require.Equal(t, exitOK, code)
+	require.Equal(t, ExitOK, code)
 	code, _, stderr := runCLI("shrink", dir)
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "did not fail: nothing to shrink")
 	code, _, stderr = runCLI("replay", filepath.Join(dir, "nope"))
-	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, stderr, "nope")
 }
 
 func TestFaultsList(t *testing.T) {
 	code, stdout, _ := runCLI("faults")
-	assert.Equal(t, exitOK, code)
+	assert.Equal(t, ExitOK, code)
 	for _, k := range []string{"lose-node", "api-error", "split-brain", "clock-skew"} {
 		assert.Contains(t, stdout, k)
 	}
