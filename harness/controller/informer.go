@@ -1,10 +1,13 @@
 package controller
 
 import (
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -13,10 +16,18 @@ import (
 // ResourceEventHandlerFuncs. Handlers run as event handlers, not coroutines:
 // they must not block (enqueue a key and return). Objects are shared with the
 // cache: do not modify them. Any of the functions may be nil.
+//
+// As with client-go, an object deleted and created again under the same name
+// while the informer was not watching comes out of the next list as an
+// update whose old and new objects have different uids.
 type Handler struct {
 	OnAdd    func(obj apiserver.Object)
 	OnUpdate func(old, cur apiserver.Object)
 	OnDelete func(obj apiserver.Object)
+	// OnSync runs after every list (the first and each relist) has been
+	// applied and its changes handed to the other functions: a point where
+	// the cache is complete, for actors that then look at all of it.
+	OnSync func()
 }
 
 // IndexFunc returns the index values of an object.
@@ -31,11 +42,15 @@ const (
 
 // Informer is a watch-fed cache of one kind with listers and indexes. It is
 // stale by construction: it sees each change after the controller's watch
-// delay. When its watch ends (dropped, or 410 Gone) it lists again and tells
-// the handlers what changed meanwhile.
+// delay. It follows client-go's reflector: it lists, watches from the list's
+// resourceVersion, watches again from the last version it saw when the
+// connection drops, and lists again only when the server refuses that (410
+// Gone, or any other refusal), telling the handlers what changed meanwhile.
 type Informer struct {
 	ctx       *Context
 	kind      apiserver.Kind
+	fields    fields.Selector
+	epoch     uint64 // bumped by Stop: callbacks of an older epoch do nothing
 	items     map[string]apiserver.Object
 	all       orderedSet
 	indexers  map[string]IndexFunc
@@ -90,14 +105,38 @@ func (inf *Informer) AddIndex(name string, fn IndexFunc) {
 // every object as an add when the first list arrives.
 func (inf *Informer) AddHandler(h Handler) { inf.handlers = append(inf.handlers, h) }
 
-// Start lists and watches (once). It does not wait: see WaitForCacheSync.
+// SetFieldSelector restricts the informer to the objects sel matches (the
+// kubelet's spec.nodeName=<node>). Set it before the informer starts.
+func (inf *Informer) SetFieldSelector(sel fields.Selector) { inf.fields = sel }
+
+// Start lists and watches. It does not wait: see WaitForCacheSync. Starting a
+// started informer does nothing; starting a stopped one lists again and
+// reports only what changed since it stopped.
 func (inf *Informer) Start() {
 	if inf.started {
 		return
 	}
 	inf.started = true
+	inf.epoch++
 	inf.list()
 }
+
+// Stop ends the watch and ignores responses still in flight; the cache is
+// kept (a lost node's kubelet, say, that comes back later).
+func (inf *Informer) Stop() {
+	if !inf.started {
+		return
+	}
+	inf.started = false
+	inf.epoch++
+	if inf.watch != nil {
+		inf.watch.Stop()
+		inf.watch = nil
+	}
+}
+
+// live reports whether a callback of epoch e may act.
+func (inf *Informer) live(e uint64) bool { return e == inf.epoch && !inf.ctx.group.Dead() }
 
 // HasSynced reports whether the first list has been received.
 func (inf *Informer) HasSynced() bool { return inf.synced }
@@ -118,13 +157,17 @@ func (inf *Informer) WaitForCacheSync() {
 }
 
 func (inf *Informer) list() {
-	c := inf.ctx
-	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind}, func(resp *apiserver.Response) {
-		if c.group.Dead() {
+	c, e := inf.ctx, inf.epoch
+	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind, FieldSelector: inf.fields}, func(resp *apiserver.Response) {
+		if !inf.live(e) {
 			return
 		}
 		if resp.Err != nil {
-			c.w.After(backoffAfterListError, inf.list)
+			c.w.After(backoffAfterListError, func() {
+				if inf.live(e) {
+					inf.list()
+				}
+			})
 			return
 		}
 		c.guard(func() { inf.replace(resp.Items) })
@@ -137,16 +180,21 @@ func (inf *Informer) list() {
 			inf.waiting = nil
 		}
 		inf.startWatch()
+		for _, h := range inf.handlers {
+			if h.OnSync != nil {
+				c.guard(h.OnSync)
+			}
+		}
 	})
 }
 
 const backoffAfterListError = 1e9 // 1s
 
 func (inf *Informer) startWatch() {
-	c := inf.ctx
-	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, ResourceVersion: inf.rv, Delay: c.WatchDelay},
+	c, e := inf.ctx, inf.epoch
+	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, Fields: inf.fields, ResourceVersion: inf.rv, Delay: c.WatchDelay},
 		func(ev apiserver.Event) {
-			if c.group.Dead() {
+			if !inf.live(e) {
 				return
 			}
 			if ev.Type == watch.Error {
@@ -154,6 +202,7 @@ func (inf *Informer) startWatch() {
 				// the last version seen, so no event is lost; list again only
 				// when that version is gone (410) or the server refused the
 				// watch otherwise (then the next watch starts from the list).
+				inf.watch = nil
 				if apierrors.IsResourceExpired(ev.Err) || apierrors.IsGone(ev.Err) || !isDropped(ev.Err) {
 					inf.Relists++
 					inf.list()
@@ -212,8 +261,10 @@ func (inf *Informer) apply(ev apiserver.Event) {
 	}
 }
 
-// replace installs a fresh list: new objects are adds, changed ones updates,
-// missing ones deletes (with their last known state).
+// replace installs a fresh list as client-go's DeltaFIFO.Replace does: in the
+// list's order, new objects are adds and changed ones updates (an unchanged
+// resourceVersion is no news); then, in key order, the cached objects the list
+// no longer has are deletes, with their last known state.
 func (inf *Informer) replace(items []apiserver.Object) {
 	seen := make(map[string]bool, len(items))
 	for _, obj := range items {
@@ -226,11 +277,12 @@ func (inf *Informer) replace(items []apiserver.Object) {
 		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Old: old})
 	}
 	var gone []apiserver.Object
-	for _, o := range inf.all.items {
-		if !seen[cacheKey(o)] {
+	for i, o := range inf.all.items {
+		if !seen[inf.all.keys[i]] {
 			gone = append(gone, o)
 		}
 	}
+	slices.SortFunc(gone, func(a, b apiserver.Object) int { return strings.Compare(cacheKey(a), cacheKey(b)) })
 	for _, o := range gone {
 		inf.apply(apiserver.Event{Type: watch.Deleted, Object: o})
 	}
@@ -283,6 +335,10 @@ func (inf *Informer) unindex(k string, old apiserver.Object) {
 func (inf *Informer) Get(namespace, name string) apiserver.Object {
 	return inf.items[joinKey(namespace, name)]
 }
+
+// GetByKey returns the cached object with the key "namespace/name" ("name"
+// for a cluster-scoped kind), or nil.
+func (inf *Informer) GetByKey(key string) apiserver.Object { return inf.items[key] }
 
 // List returns the cached objects of a namespace ("" for all) that match sel
 // (nil for all). The order is deterministic (it depends only on the sequence
