@@ -34,9 +34,14 @@ func actorHandler(fn onEventFunc, onSync func()) controller.Handler {
 }
 
 // actorInformer is the informer of kind in the actor's context, with fn (and
-// onSync) as its handler.
+// onSync) as its handler. Actors keep indexes of their own (podIndex), so the
+// informer keeps none: with several informers of every pod in the cluster,
+// the built-in indexes would cost more than all the actors' work.
 func actorInformer(ctx *controller.Context, kind apiserver.Kind, fn onEventFunc, onSync func()) *controller.Informer {
 	inf := ctx.Informer(kind)
+	for _, idx := range []string{controller.IndexNamespace, controller.IndexOwnerUID, controller.IndexLabel} {
+		inf.RemoveIndex(idx)
+	}
 	inf.AddHandler(actorHandler(fn, onSync))
 	return inf
 }

@@ -70,6 +70,9 @@ func StartGarbageCollector(api *apiserver.Server) *GarbageCollector {
 	ctx.Group().OnFailure(func(sim.Failure) { gc.Stop() })
 	for _, kind := range apiserver.Kinds {
 		inf := ctx.Informer(kind)
+		for _, idx := range []string{controller.IndexNamespace, controller.IndexOwnerUID, controller.IndexLabel} {
+			inf.RemoveIndex(idx) // the graph is its index
+		}
 		inf.AddHandler(controller.Handler{
 			OnAdd: gc.upsert,
 			OnUpdate: func(old, cur apiserver.Object) {

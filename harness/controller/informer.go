@@ -3,7 +3,6 @@ package controller
 import (
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -51,7 +50,6 @@ type Informer struct {
 	kind      apiserver.Kind
 	fields    fields.Selector
 	epoch     uint64 // bumped by Stop: callbacks of an older epoch do nothing
-	items     map[string]apiserver.Object
 	all       orderedSet
 	indexers  map[string]IndexFunc
 	indexes   map[string]map[string]*orderedSet
@@ -72,7 +70,7 @@ func (c *Context) Informer(kind apiserver.Kind) *Informer {
 	if inf, ok := c.informers[kind]; ok {
 		return inf
 	}
-	inf := &Informer{ctx: c, kind: kind, items: map[string]apiserver.Object{},
+	inf := &Informer{ctx: c, kind: kind,
 		indexers: map[string]IndexFunc{}, indexes: map[string]map[string]*orderedSet{}}
 	inf.AddIndex(IndexNamespace, func(o apiserver.Object) []string { return []string{o.GetNamespace()} })
 	inf.AddIndex(IndexOwnerUID, func(o apiserver.Object) []string {
@@ -99,6 +97,14 @@ func (c *Context) Informer(kind apiserver.Kind) *Informer {
 func (inf *Informer) AddIndex(name string, fn IndexFunc) {
 	inf.indexers[name] = fn
 	inf.indexes[name] = map[string]*orderedSet{}
+}
+
+// RemoveIndex removes an index, the built-in ones included: an informer whose
+// owner never looks objects up by index (the cluster's actors) need not pay
+// for keeping them. Remove indexes before the informer starts.
+func (inf *Informer) RemoveIndex(name string) {
+	delete(inf.indexers, name)
+	delete(inf.indexes, name)
 }
 
 // AddHandler registers a handler. Added before the informer starts, it sees
@@ -213,8 +219,23 @@ func (inf *Informer) startWatch() {
 				return
 			}
 			inf.rv = ev.Object.GetResourceVersion()
-			c.guard(func() { inf.apply(ev) })
+			inf.applyGuarded(ev)
 		})
+}
+
+// applyGuarded is apply as a guarded event handler of the controller (see
+// Context.guard), without a closure: it runs for every watch event.
+func (inf *Informer) applyGuarded(ev apiserver.Event) {
+	c := inf.ctx
+	if c.group.Dead() {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.group.Fail(panicMessage(r), stack())
+		}
+	}()
+	inf.apply(ev)
 }
 
 // isDropped: the watch ended with a broken connection (an internal error, a
@@ -235,11 +256,18 @@ func (inf *Informer) Watcher() *apiserver.Watcher { return inf.watch }
 
 func (inf *Informer) apply(ev apiserver.Event) {
 	obj := ev.Object
-	k := cacheKey(obj)
-	old, had := inf.items[k]
+	k := ev.Key // the store's key is the cache's
+	if k == "" {
+		k = cacheKey(obj)
+	}
+	i, had := inf.all.pos[k]
+	var old apiserver.Object
+	if had {
+		old = inf.all.items[i]
+	}
 	switch ev.Type {
 	case watch.Added, watch.Modified:
-		inf.store(k, obj, old)
+		inf.store(k, i, obj, old)
 		for _, h := range inf.handlers {
 			switch {
 			case !had && h.OnAdd != nil:
@@ -270,33 +298,31 @@ func (inf *Informer) replace(items []apiserver.Object) {
 	for _, obj := range items {
 		k := cacheKey(obj)
 		seen[k] = true
-		old, had := inf.items[k]
-		if had && old.GetResourceVersion() == obj.GetResourceVersion() {
+		if old := inf.all.get(k); old != nil && old.GetResourceVersion() == obj.GetResourceVersion() {
 			continue
 		}
-		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Old: old})
+		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Key: k})
 	}
-	var gone []apiserver.Object
-	for i, o := range inf.all.items {
-		if !seen[inf.all.keys[i]] {
-			gone = append(gone, o)
+	var gone []string
+	for _, k := range inf.all.keys {
+		if !seen[k] {
+			gone = append(gone, k)
 		}
 	}
-	slices.SortFunc(gone, func(a, b apiserver.Object) int { return strings.Compare(cacheKey(a), cacheKey(b)) })
-	for _, o := range gone {
-		inf.apply(apiserver.Event{Type: watch.Deleted, Object: o})
+	slices.Sort(gone)
+	for _, k := range gone {
+		inf.apply(apiserver.Event{Type: watch.Deleted, Object: inf.all.get(k), Key: k})
 	}
 }
 
-func (inf *Informer) store(k string, obj, old apiserver.Object) {
+// store caches obj under k; old is the object it replaces (nil for a new
+// key), at position i of inf.all.
+func (inf *Informer) store(k string, i int, obj, old apiserver.Object) {
 	if old != nil {
 		inf.unindex(k, old)
-	}
-	inf.items[k] = obj
-	if old == nil {
-		inf.all.add(k, obj)
+		inf.all.items[i] = obj
 	} else {
-		inf.all.set(k, obj)
+		inf.all.add(k, obj)
 	}
 	for name, fn := range inf.indexers {
 		idx := inf.indexes[name]
@@ -313,7 +339,6 @@ func (inf *Informer) store(k string, obj, old apiserver.Object) {
 
 func (inf *Informer) remove(k string, old apiserver.Object) {
 	inf.unindex(k, old)
-	delete(inf.items, k)
 	inf.all.remove(k)
 }
 
@@ -333,27 +358,35 @@ func (inf *Informer) unindex(k string, old apiserver.Object) {
 
 // Get returns the cached object, or nil.
 func (inf *Informer) Get(namespace, name string) apiserver.Object {
-	return inf.items[joinKey(namespace, name)]
+	return inf.all.get(joinKey(namespace, name))
 }
 
 // GetByKey returns the cached object with the key "namespace/name" ("name"
 // for a cluster-scoped kind), or nil.
-func (inf *Informer) GetByKey(key string) apiserver.Object { return inf.items[key] }
+func (inf *Informer) GetByKey(key string) apiserver.Object { return inf.all.get(key) }
 
 // List returns the cached objects of a namespace ("" for all) that match sel
 // (nil for all). The order is deterministic (it depends only on the sequence
 // of changes the cache saw), not sorted.
 func (inf *Informer) List(namespace string, sel labels.Selector) []apiserver.Object {
 	src := inf.all.items
+	filterNS := false
 	if namespace != "" {
-		set := inf.indexes[IndexNamespace][namespace]
-		if set == nil {
-			return nil
+		if idx, ok := inf.indexes[IndexNamespace]; ok {
+			set := idx[namespace]
+			if set == nil {
+				return nil
+			}
+			src = set.items
+		} else {
+			filterNS = true
 		}
-		src = set.items
 	}
 	out := make([]apiserver.Object, 0, len(src))
 	for _, o := range src {
+		if filterNS && o.GetNamespace() != namespace {
+			continue
+		}
 		if sel == nil || sel.Empty() || sel.Matches(labels.Set(o.GetLabels())) {
 			out = append(out, o)
 		}
@@ -371,7 +404,7 @@ func (inf *Informer) ByIndex(index, value string) []apiserver.Object {
 }
 
 // Len is the number of cached objects.
-func (inf *Informer) Len() int { return len(inf.items) }
+func (inf *Informer) Len() int { return inf.all.len() }
 
 func cacheKey(obj apiserver.Object) string { return joinKey(obj.GetNamespace(), obj.GetName()) }
 
@@ -391,6 +424,13 @@ type orderedSet struct {
 }
 
 func (s *orderedSet) len() int { return len(s.items) }
+
+func (s *orderedSet) get(k string) apiserver.Object {
+	if i, ok := s.pos[k]; ok {
+		return s.items[i]
+	}
+	return nil
+}
 
 func (s *orderedSet) add(k string, obj apiserver.Object) {
 	if s.pos == nil {
