@@ -21,8 +21,7 @@ type WatchOptions struct {
 	// Fields supports metadata.name, metadata.namespace and, for pods,
 	// spec.nodeName (the kubelet's watch), as the real server does.
 	Fields fields.Selector
-	// ResourceVersion to start after; "" starts at the current version, and
-	// so does "0" once the server has compacted anything.
+	// ResourceVersion to start after; "" or "0" starts at the current version.
 	ResourceVersion string
 	// Delay overrides the server's WatchDelay for this watcher (a stale cache).
 	Delay *Dist
@@ -140,16 +139,11 @@ func (s *Server) Watch(opts WatchOptions, handler func(Event)) *Watcher {
 		}
 		op.Code, op.RV = 200, formatRV(s.rv)
 		start := s.rv
-		// "0" is what a list returns from a server that has committed nothing
-		// yet (a real one never does: etcd's revision starts at 1). An
-		// informer watching from it must get everything since, not only what
-		// commits after its watch registers.
-		replay := from != 0 || (opts.ResourceVersion == "0" && max(s.compact, st.dropped) == 0)
-		if replay {
+		if from != 0 {
 			start = from
 		}
 		s.noticeWatch(WatchNotice{Watcher: wt, What: "start", StartRV: start})
-		if replay {
+		if from != 0 {
 			for _, ev := range st.recent() {
 				if ev.RV > from {
 					wt.offer(ev)

@@ -435,8 +435,8 @@ func TestGCSeesObjectsFromBeforeItStarted(t *testing.T) {
 }
 
 func TestGCSeesObjectsCreatedWhileItsWatchesStart(t *testing.T) {
-	// A server at resourceVersion 0: a watch from the list's version would
-	// start at its registration and miss these.
+	// Created while the collector's informers list and open their watches:
+	// the watches start from the lists' resourceVersion, so nothing is missed.
 	w := sim.New(1, sim.Limits{MaxTime: 24 * time.Hour})
 	s := apiserver.New(w, apiserver.DefaultConfig())
 	StartGarbageCollector(s)
