@@ -297,7 +297,7 @@ func (gc *GarbageCollector) upsert(obj apiserver.Object) {
 	// An observed node is not gone (remove unobserves what it marks gone), so
 	// only a node not observed needs the gone check.
 	if (n == nil || !n.observed) && g.gone[uid] {
-		return // a list that raced the watch: the deletion is already known
+		return // its deletion was seen already, and uids are never reused
 	}
 	rv, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
 	if n != nil && n.observed && rv <= n.rv {
