@@ -59,10 +59,17 @@ func (g *PodGC) resync() {
 	if !g.synced() {
 		return
 	}
-	pods := g.pods.List("", nil)
-	sort.Slice(pods, func(i, j int) bool { return podKey(pods[i]) < podKey(pods[j]) })
-	for _, obj := range pods {
-		g.check(obj.(*corev1.Pod))
+	type keyed struct {
+		key string
+		pod *corev1.Pod
+	}
+	var pods []keyed
+	for _, obj := range g.pods.List("", nil) {
+		pods = append(pods, keyed{podKey(obj), obj.(*corev1.Pod)})
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].key < pods[j].key })
+	for _, p := range pods {
+		g.check(p.pod)
 	}
 	g.gcTerminated()
 }

@@ -445,8 +445,6 @@ func (s *orderedSet) add(k string, obj apiserver.Object) {
 	s.keys = append(s.keys, k)
 }
 
-func (s *orderedSet) set(k string, obj apiserver.Object) { s.add(k, obj) }
-
 func (s *orderedSet) remove(k string) {
 	i, ok := s.pos[k]
 	if !ok {
