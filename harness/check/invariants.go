@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -45,7 +46,7 @@ type Invariants struct {
 	// terminating: objects being deleted, since when (the adoption check)
 	terminating map[types.UID]terminatingSince
 	// GCClient is the client name of the garbage collector (default
-	// apiserver.GarbageCollectorClient).
+	// cluster.ClientGarbageCollector).
 	GCClient string
 	// FaultActive says whether a fault is in force (nil: never). The
 	// Deployment bounds are not checked while one is, and must hold again
@@ -57,7 +58,7 @@ type Invariants struct {
 // WatchInvariants starts checking every commit of api.
 func WatchInvariants(api *apiserver.Server) *Invariants {
 	inv := &Invariants{w: api.World(), refs: map[types.UID]map[types.UID]bool{}, deps: map[types.UID][]metav1.OwnerReference{},
-		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient,
+		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: cluster.ClientGarbageCollector,
 		terminating: map[types.UID]terminatingSince{}}
 	api.OnCommit(inv.Observe)
 	return inv

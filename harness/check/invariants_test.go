@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
@@ -16,7 +17,7 @@ import (
 func newInvariants() *Invariants {
 	w := sim.New(1, sim.Limits{})
 	return &Invariants{w: w, refs: map[types.UID]map[types.UID]bool{}, deps: map[types.UID][]metav1.OwnerReference{},
-		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: apiserver.GarbageCollectorClient,
+		orphaned: map[types.UID]map[types.UID]bool{}, names: map[types.UID]string{}, GCClient: cluster.ClientGarbageCollector,
 		terminating: map[types.UID]terminatingSince{}}
 }
 
@@ -74,30 +75,30 @@ func TestInvariants(t *testing.T) {
 		{"orphan delete that deletes a dependent", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, orphaning, rsOwner, "kubectl"),
-			ev(watch.Modified, terminating(dep), dep, apiserver.GarbageCollectorClient),
+			ev(watch.Modified, terminating(dep), dep, cluster.ClientGarbageCollector),
 		}, "the garbage collector deleted Pod default/p-d, a dependent of Pod default/p-rs, which was deleted with propagationPolicy=Orphan"},
 		{"orphan delete done right", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, orphaning, rsOwner, "kubectl"),
-			ev(watch.Modified, released, dep, apiserver.GarbageCollectorClient),
-			ev(watch.Deleted, orphaning, orphaning, apiserver.GarbageCollectorClient),
+			ev(watch.Modified, released, dep, cluster.ClientGarbageCollector),
+			ev(watch.Deleted, orphaning, orphaning, cluster.ClientGarbageCollector),
 			ev(watch.Modified, terminating(released), released, "someone-else"),
 		}, ""},
 		{"foreground delete that removes the owner first", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, foreground, rsOwner, "kubectl"),
-			ev(watch.Deleted, foreground, foreground, apiserver.GarbageCollectorClient),
+			ev(watch.Deleted, foreground, foreground, cluster.ClientGarbageCollector),
 		}, "lost its foreground-deletion finalizer while its blocking dependents existed: [Pod default/p-d]"},
 		{"foreground finalizer dropped early while another finalizer holds the owner", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, owner("rs", "example.com/hold", metav1.FinalizerDeleteDependents), rsOwner, "kubectl"),
-			ev(watch.Modified, owner("rs", "example.com/hold"), owner("rs", "example.com/hold", metav1.FinalizerDeleteDependents), apiserver.GarbageCollectorClient),
+			ev(watch.Modified, owner("rs", "example.com/hold"), owner("rs", "example.com/hold", metav1.FinalizerDeleteDependents), cluster.ClientGarbageCollector),
 		}, "lost its foreground-deletion finalizer while its blocking dependents existed"},
 		{"foreground delete done right", []apiserver.Event{
 			ev(watch.Added, rsOwner, nil, "kubectl"), ev(watch.Added, dep, nil, "rs"),
 			ev(watch.Modified, foreground, rsOwner, "kubectl"),
-			ev(watch.Deleted, dep, dep, apiserver.GarbageCollectorClient),
-			ev(watch.Deleted, foreground, foreground, apiserver.GarbageCollectorClient),
+			ev(watch.Deleted, dep, dep, cluster.ClientGarbageCollector),
+			ev(watch.Deleted, foreground, foreground, cluster.ClientGarbageCollector),
 		}, ""},
 		{"adopting a terminating pod", []apiserver.Event{
 			ev(watch.Added, released, nil, "x"),

@@ -106,7 +106,7 @@ const (
 func (inv *Invariants) disruptor(client string) bool {
 	switch client {
 	case cluster.ClientNodeLifecycle, cluster.ClientTaintEviction, cluster.ClientPodGC, cluster.ClientCluster,
-		cluster.ClientScheduler, inv.GCClient, apiserver.GarbageCollectorClient, kubectlClient, chaosClient:
+		cluster.ClientScheduler, inv.GCClient, cluster.ClientGarbageCollector, kubectlClient, chaosClient:
 		return true
 	}
 	return strings.HasPrefix(client, cluster.KubeletClient(""))

@@ -316,13 +316,13 @@ func TestDeploymentBounds(t *testing.T) {
 		}), ""},
 		{"the ReplicaSet deleted by kubectl, its pods by the garbage collector", concat(steady(surge1), []commit{
 			{at: 10, client: kubectlClient, del: objects(rset("a", 4))},
-			{at: 11, client: apiserver.GarbageCollectorClient, put: objects(dying(rpod("a", 0, 0)))},
+			{at: 11, client: cluster.ClientGarbageCollector, put: objects(dying(rpod("a", 0, 0)))},
 			{at: 12, client: deployCtl, put: objects(rset("b", 4))},
 			{at: 12, client: rsCtl, put: objects(rpod("b", 0, -1), rpod("b", 1, -1), rpod("b", 2, -1), rpod("b", 3, -1))},
 		}), ""},
 		{"the Deployment deleted", concat(steady(surge1), []commit{
 			{at: 10, client: kubectlClient, del: objects(surge1)},
-			{at: 11, client: apiserver.GarbageCollectorClient, put: objects(dying(rpod("a", 0, 0)))},
+			{at: 11, client: cluster.ClientGarbageCollector, put: objects(dying(rpod("a", 0, 0)))},
 			{at: 12, client: rsCtl, put: objects(rpod("a", 4, -1), rpod("a", 5, -1))},
 		}), ""},
 		{"maxUnavailable and maxSurge 0 make maxUnavailable 1", concat(steady(web(4, "0", "0", 0)), []commit{

@@ -1,12 +1,16 @@
 // Package cluster is the simulated cluster's own actors around the API server:
 // the default scheduler, one kubelet per node, the node lifecycle and taint
-// eviction controllers, and the pod garbage collector, assembled by New from
-// a Config. Every actor is event-driven on the sim World (no coroutines, no
-// periodic scans): it reacts to watch events, to its own timers and to API
-// responses, so a cluster that has nothing to do executes no events, however
-// much virtual time passes. Randomness comes only from the actors' named
-// streams (w.Rand("scheduler"), w.Rand("kubelet/<node>")); maps are never
-// iterated in an order that reaches behaviour.
+// eviction controllers, the pod garbage collector and the owner-reference
+// garbage collector, assembled by New from a Config. They run on the
+// controller runtime (package controller) as the controllers under test do:
+// each has a controller.Context (its client name in the history) and
+// controller.Informers. Every actor but the garbage collector is event-driven
+// (no coroutines, no periodic scans): it reacts to informer events, to its own
+// timers and to API responses; the garbage collector's workers are coroutines
+// parked on their work queues. So a cluster that has nothing to do executes
+// no events, however much virtual time passes. Randomness comes only from the
+// actors' named streams (w.Rand("scheduler"), w.Rand("kubelet/<node>")); maps
+// are never iterated in an order that reaches behaviour.
 //
 // Node leases are modelled implicitly: a live kubelet renews its lease every
 // LeaseRenewal (at its join time plus multiples of LeaseRenewal) without any
@@ -43,8 +47,8 @@ type Cluster struct {
 	NodeLifecycle *NodeLifecycleController
 	TaintEviction *TaintEvictionController
 	PodGC         *PodGC
-	// GC is the owner-reference garbage collector (apiserver.StartGarbageCollector).
-	GC *apiserver.GarbageCollector
+	// GC is the owner-reference garbage collector.
+	GC *GarbageCollector
 
 	kubelets map[string]*Kubelet
 	leases   map[string]*lease
@@ -91,7 +95,7 @@ func New(w *sim.World, cfg Config) (*Cluster, error) {
 	for _, spec := range specs {
 		c.kubelets[spec.Name].start()
 	}
-	c.GC = apiserver.StartGarbageCollector(c.API) // owner-reference garbage collector
+	c.GC = StartGarbageCollector(c.API)
 	return c, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -43,7 +44,8 @@ type Kubelet struct {
 	cfg    *KubeletConfig
 	rand   *rand.Rand
 
-	pods       *informer
+	ctx        *controller.Context
+	pods       *controller.Informer
 	states     map[types.UID]*podState
 	byKey      map[string]*podState
 	images     map[string]bool // images present on the node
@@ -152,8 +154,9 @@ func newKubelet(c *Cluster, spec NodeSpec, seq int) *Kubelet {
 	for _, img := range k.cfg.UnpullableImages {
 		k.unpullable[img] = true
 	}
-	k.pods = newInformer(c.World, c.API, k.client, apiserver.Pods, fields.OneTermEqualSelector("spec.nodeName", spec.Name), k.onPod)
-	k.pods.onSync = k.resync
+	k.ctx = controller.NewContext(k.client, c.API)
+	k.pods = actorInformer(k.ctx, apiserver.Pods, k.onPod, k.resync)
+	k.pods.SetFieldSelector(fields.OneTermEqualSelector("spec.nodeName", spec.Name))
 	return k
 }
 
@@ -161,14 +164,14 @@ func (k *Kubelet) now() time.Duration { return k.c.World.Elapsed() }
 
 func (k *Kubelet) start() {
 	k.started = k.now()
-	k.pods.start()
+	k.pods.Start()
 }
 
 // stop is LoseNode: the kubelet goes silent.
 func (k *Kubelet) stop() {
 	k.lost = true
 	k.epoch++
-	k.pods.stop()
+	k.pods.Stop()
 }
 
 // remove is DeleteNode: the machine is gone.
@@ -184,7 +187,7 @@ func (k *Kubelet) resume() {
 	k.lost = false
 	k.epoch++
 	k.postReady()
-	k.pods.start()
+	k.pods.Start()
 }
 
 func (k *Kubelet) alive(e uint64) func() bool {

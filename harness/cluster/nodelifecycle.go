@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,8 +28,9 @@ import (
 // at its own tick.
 type NodeLifecycleController struct {
 	c      *Cluster
-	nodes  *informer
-	pods   *informer
+	ctx    *controller.Context
+	nodes  *controller.Informer
+	pods   *controller.Informer
 	podIdx *podIndex
 	health map[string]*nodeHealth
 }
@@ -43,15 +45,16 @@ type nodeHealth struct {
 
 func newNodeLifecycle(c *Cluster) *NodeLifecycleController {
 	n := &NodeLifecycleController{c: c, health: map[string]*nodeHealth{}}
-	n.nodes = newInformer(c.World, c.API, ClientNodeLifecycle, apiserver.Nodes, nil, n.onNode)
-	n.pods = newInformer(c.World, c.API, ClientNodeLifecycle, apiserver.Pods, nil, n.onPod)
+	n.ctx = controller.NewContext(ClientNodeLifecycle, c.API)
+	n.nodes = actorInformer(n.ctx, apiserver.Nodes, n.onNode, nil)
+	n.pods = actorInformer(n.ctx, apiserver.Pods, n.onPod, nil)
 	n.podIdx = newPodIndex(n.pods)
 	return n
 }
 
 func (n *NodeLifecycleController) start() {
-	n.nodes.start()
-	n.pods.start()
+	n.nodes.Start()
+	n.pods.Start()
 }
 
 func (n *NodeLifecycleController) h(node string) *nodeHealth {
@@ -104,7 +107,7 @@ func (n *NodeLifecycleController) monitor(node string) {
 	if !n.leaseExpired(node) {
 		return
 	}
-	cur := n.nodes.get(node)
+	cur := n.nodes.GetByKey(node)
 	if cur == nil {
 		return
 	}
@@ -191,7 +194,7 @@ func (n *NodeLifecycleController) scheduleReconcile(node string) {
 			return
 		}
 		h.reconciling = false
-		if cur := n.nodes.get(node); cur != nil {
+		if cur := n.nodes.GetByKey(node); cur != nil {
 			n.reconcileTaints(node, cur)
 		}
 	})
@@ -299,8 +302,9 @@ func (n *NodeLifecycleController) markPodsNotReady(node string) {
 // graceful: on a lost node the pods stay Terminating.
 type TaintEvictionController struct {
 	c      *Cluster
-	nodes  *informer
-	pods   *informer
+	ctx    *controller.Context
+	nodes  *controller.Informer
+	pods   *controller.Informer
 	podIdx *podIndex
 	taints map[string][]corev1.Taint // NoExecute taints by node
 	work   map[string]*eviction
@@ -314,15 +318,16 @@ type eviction struct {
 
 func newTaintEviction(c *Cluster) *TaintEvictionController {
 	e := &TaintEvictionController{c: c, taints: map[string][]corev1.Taint{}, work: map[string]*eviction{}}
-	e.nodes = newInformer(c.World, c.API, ClientTaintEviction, apiserver.Nodes, nil, e.onNode)
-	e.pods = newInformer(c.World, c.API, ClientTaintEviction, apiserver.Pods, nil, e.onPod)
+	e.ctx = controller.NewContext(ClientTaintEviction, c.API)
+	e.nodes = actorInformer(e.ctx, apiserver.Nodes, e.onNode, nil)
+	e.pods = actorInformer(e.ctx, apiserver.Pods, e.onPod, nil)
 	e.podIdx = newPodIndex(e.pods)
 	return e
 }
 
 func (e *TaintEvictionController) start() {
-	e.nodes.start()
-	e.pods.start()
+	e.nodes.Start()
+	e.pods.Start()
 }
 
 // Scheduled returns when the pod ("ns/name") is due for eviction, if it is.

@@ -293,6 +293,6 @@ func TestGarbageCollectorRemovesOwnedPods(t *testing.T) {
 	require.NoError(t, c.API.Serve(&apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.ReplicaSets, Namespace: "default", Name: "frontend"}).Err)
 	assert.Equal(t, sim.Idle, w.Run().Verdict)
 	assert.Nil(t, getPod(c, "frontend-x"))
-	assert.Len(t, opsBy(c, apiserver.GarbageCollectorClient, "delete", "default/frontend-x"), 1)
+	assert.Len(t, opsBy(c, ClientGarbageCollector, "delete", "default/frontend-x"), 1)
 	assert.Len(t, opsBy(c, "kubelet/node-1", "delete", "default/frontend-x"), 1, "graceful: the kubelet finished it")
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,8 +26,9 @@ import (
 // than upstream would and costs nothing while nothing changes.
 type PodGC struct {
 	c      *Cluster
-	nodes  *informer
-	pods   *informer
+	ctx    *controller.Context
+	nodes  *controller.Informer
+	pods   *controller.Informer
 	podIdx *podIndex
 
 	quarantined map[string]bool // missing nodes with a pending check
@@ -38,34 +40,42 @@ type PodGC struct {
 func newPodGC(c *Cluster) *PodGC {
 	g := &PodGC{c: c, quarantined: map[string]bool{}, gone: map[string]bool{},
 		deleting: map[string]types.UID{}, terminal: map[string]*corev1.Pod{}}
-	g.nodes = newInformer(c.World, c.API, ClientPodGC, apiserver.Nodes, nil, g.onNode)
-	g.pods = newInformer(c.World, c.API, ClientPodGC, apiserver.Pods, nil, g.onPod)
+	g.ctx = controller.NewContext(ClientPodGC, c.API)
+	g.nodes = actorInformer(g.ctx, apiserver.Nodes, g.onNode, g.resync)
+	g.pods = actorInformer(g.ctx, apiserver.Pods, g.onPod, g.resync)
 	g.podIdx = newPodIndex(g.pods)
-	g.nodes.onSync = g.resync
-	g.pods.onSync = g.resync
 	return g
 }
 
 func (g *PodGC) start() {
-	g.nodes.start()
-	g.pods.start()
+	g.nodes.Start()
+	g.pods.Start()
 }
 
-func (g *PodGC) synced() bool { return g.nodes.synced && g.pods.synced }
+func (g *PodGC) synced() bool { return g.nodes.HasSynced() && g.pods.HasSynced() }
 
 // resync checks every pod once both caches are filled.
 func (g *PodGC) resync() {
 	if !g.synced() {
 		return
 	}
-	for _, key := range sortedKeys(g.pods.cache) {
-		g.check(g.pods.cache[key].(*corev1.Pod))
+	type keyed struct {
+		key string
+		pod *corev1.Pod
+	}
+	var pods []keyed
+	for _, obj := range g.pods.List("", nil) {
+		pods = append(pods, keyed{podKey(obj), obj.(*corev1.Pod)})
+	}
+	sort.Slice(pods, func(i, j int) bool { return pods[i].key < pods[j].key })
+	for _, p := range pods {
+		g.check(p.pod)
 	}
 	g.gcTerminated()
 }
 
 func (g *PodGC) node(name string) *corev1.Node {
-	n, _ := g.nodes.get(name).(*corev1.Node)
+	n, _ := g.nodes.GetByKey(name).(*corev1.Node)
 	return n
 }
 

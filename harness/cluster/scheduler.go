@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
@@ -36,7 +37,8 @@ type Scheduler struct {
 	cfg  *SchedulerConfig
 	rand *rand.Rand
 
-	pods, nodes *informer
+	ctx         *controller.Context
+	pods, nodes *controller.Informer
 	nodeInfo    map[string]*schedNode
 	nodeList    []*schedNode // the nodes with a Node object, by name; see sortedNodes
 	nodesStale  bool         // a node was added or deleted since nodeList was built
@@ -111,14 +113,15 @@ func newScheduler(c *Cluster) *Scheduler {
 	s := &Scheduler{c: c, cfg: &c.Config.Scheduler, rand: c.World.Rand(ClientScheduler),
 		nodeInfo: map[string]*schedNode{}, acct: map[types.UID]*podAcct{},
 		queue: map[string]*qpod{}, unsched: map[string]*qpod{}}
-	s.pods = newInformer(c.World, c.API, ClientScheduler, apiserver.Pods, nil, s.onPod)
-	s.nodes = newInformer(c.World, c.API, ClientScheduler, apiserver.Nodes, nil, s.onNode)
+	s.ctx = controller.NewContext(ClientScheduler, c.API)
+	s.pods = actorInformer(s.ctx, apiserver.Pods, s.onPod, nil)
+	s.nodes = actorInformer(s.ctx, apiserver.Nodes, s.onNode, nil)
 	return s
 }
 
 func (s *Scheduler) start() {
-	s.nodes.start()
-	s.pods.start()
+	s.nodes.Start()
+	s.pods.Start()
 }
 
 // Pending lists the keys of the pods waiting to be scheduled, sorted.
@@ -357,7 +360,7 @@ func (s *Scheduler) cycle() {
 	s.busy = false
 	for s.active.Len() > 0 {
 		q := heap.Pop(&s.active).(*qpod)
-		obj := s.pods.get(q.key)
+		obj := s.pods.GetByKey(q.key)
 		pod, _ := obj.(*corev1.Pod)
 		if pod == nil || pod.UID != q.uid || !wantsScheduling(pod) {
 			s.dequeue(q.key, q.uid)
@@ -400,7 +403,7 @@ func (s *Scheduler) schedule(q *qpod, pod *corev1.Pod) {
 		if s.queue[q.key] != q {
 			return
 		}
-		if cur, _ := s.pods.get(q.key).(*corev1.Pod); cur != nil && cur.UID == q.uid && wantsScheduling(cur) {
+		if cur, _ := s.pods.GetByKey(q.key).(*corev1.Pod); cur != nil && cur.UID == q.uid && wantsScheduling(cur) {
 			s.requeue(q)
 		} else {
 			s.dequeue(q.key, q.uid)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -175,11 +176,11 @@ func quantityOr(list corev1.ResourceList, name corev1.ResourceName, def int64, m
 // called from the informer's handler with the cached object): the index
 // changes only when a pod is bound, moves or goes, not with every status write.
 type podIndex struct {
-	pods   *informer
+	pods   *controller.Informer
 	byNode map[string][]string
 }
 
-func newPodIndex(pods *informer) *podIndex {
+func newPodIndex(pods *controller.Informer) *podIndex {
 	return &podIndex{pods: pods, byNode: map[string][]string{}}
 }
 
@@ -222,7 +223,7 @@ func (ix *podIndex) on(node string) []*corev1.Pod {
 	keys := ix.byNode[node]
 	out := make([]*corev1.Pod, len(keys))
 	for i, k := range keys {
-		out[i] = ix.pods.get(k).(*corev1.Pod)
+		out[i] = ix.pods.GetByKey(k).(*corev1.Pod)
 	}
 	return out
 }

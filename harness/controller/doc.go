@@ -45,19 +45,32 @@
 // the virtual time the server's latency says and returns the caller's own
 // copy of the object.
 //
-// From Informer: AddIndex and AddHandler before the informer starts (a
-// handler added before the first list sees every object as an add);
-// Start (does not wait) anywhere, WaitForCacheSync in a coroutine; Get,
+// From Informer: AddIndex, RemoveIndex, SetFieldSelector and AddHandler
+// before the informer starts (a handler added before the first list sees
+// every object as an add; its OnSync runs after every list); Start (does not
+// wait) and Stop anywhere, WaitForCacheSync in a coroutine; Get, GetByKey,
 // List, ByIndex, Len, HasSynced and LastSyncResourceVersion anywhere. The
 // built-in indexes are IndexNamespace, IndexOwnerUID and IndexLabel. Cached
 // objects are shared with the cache: read them, DeepCopy before changing
 // one. List and ByIndex return them in a deterministic order that is not
 // sorted: sort when the order matters to a decision.
 //
+// An Informer follows client-go's reflector: it lists, then watches from the
+// list's resourceVersion; when the connection drops it watches again from
+// the last version it saw (no event is lost, nothing is listed); when the
+// server refuses that (410 Gone, or any other error) it lists again and
+// diffs the list against its cache as DeltaFIFO.Replace does: adds and
+// updates in the list's order, an unchanged resourceVersion is no news,
+// then deletions (of the last known state) in key order. An object deleted
+// and created again meanwhile is an update whose old and new objects have
+// different uids. Stop keeps the cache, so a later Start reports only what
+// changed. The cluster's own actors (scheduler, kubelets, node lifecycle,
+// pod GC, garbage collector) run on the same informers.
+//
 // From Queue (NewQueue, with client-go's semantics: an item is queued once
 // however often it is added, and never handed to two workers at once): Get
 // in a coroutine; Add, AddAfter, AddRateLimited, Forget, Done, Len,
-// NumRequeues and ShutDown anywhere, handlers included. AddAfter is how a
+// NumRequeues, ShutDown and OnReady anywhere, handlers included. AddAfter is how a
 // controller looks at something again later. A nil rate limiter means
 // DefaultControllerRateLimiter (per-item exponential backoff from 5 ms to
 // 1000 s, and an overall bucket of 10 qps with a burst of 100); build others

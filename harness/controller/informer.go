@@ -1,10 +1,12 @@
 package controller
 
 import (
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"slices"
 	"strconv"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -13,10 +15,18 @@ import (
 // ResourceEventHandlerFuncs. Handlers run as event handlers, not coroutines:
 // they must not block (enqueue a key and return). Objects are shared with the
 // cache: do not modify them. Any of the functions may be nil.
+//
+// As with client-go, an object deleted and created again under the same name
+// while the informer was not watching comes out of the next list as an
+// update whose old and new objects have different uids.
 type Handler struct {
 	OnAdd    func(obj apiserver.Object)
 	OnUpdate func(old, cur apiserver.Object)
 	OnDelete func(obj apiserver.Object)
+	// OnSync runs after every list (the first and each relist) has been
+	// applied and its changes handed to the other functions: a point where
+	// the cache is complete, for actors that then look at all of it.
+	OnSync func()
 }
 
 // IndexFunc returns the index values of an object.
@@ -31,12 +41,15 @@ const (
 
 // Informer is a watch-fed cache of one kind with listers and indexes. It is
 // stale by construction: it sees each change after the controller's watch
-// delay. When its watch ends (dropped, or 410 Gone) it lists again and tells
-// the handlers what changed meanwhile.
+// delay. It follows client-go's reflector: it lists, watches from the list's
+// resourceVersion, watches again from the last version it saw when the
+// connection drops, and lists again only when the server refuses that (410
+// Gone, or any other refusal), telling the handlers what changed meanwhile.
 type Informer struct {
 	ctx       *Context
 	kind      apiserver.Kind
-	items     map[string]apiserver.Object
+	fields    fields.Selector
+	epoch     uint64 // bumped by Stop: callbacks of an older epoch do nothing
 	all       orderedSet
 	indexers  map[string]IndexFunc
 	indexes   map[string]map[string]*orderedSet
@@ -57,7 +70,7 @@ func (c *Context) Informer(kind apiserver.Kind) *Informer {
 	if inf, ok := c.informers[kind]; ok {
 		return inf
 	}
-	inf := &Informer{ctx: c, kind: kind, items: map[string]apiserver.Object{},
+	inf := &Informer{ctx: c, kind: kind,
 		indexers: map[string]IndexFunc{}, indexes: map[string]map[string]*orderedSet{}}
 	inf.AddIndex(IndexNamespace, func(o apiserver.Object) []string { return []string{o.GetNamespace()} })
 	inf.AddIndex(IndexOwnerUID, func(o apiserver.Object) []string {
@@ -86,18 +99,50 @@ func (inf *Informer) AddIndex(name string, fn IndexFunc) {
 	inf.indexes[name] = map[string]*orderedSet{}
 }
 
+// RemoveIndex removes an index, the built-in ones included: an informer whose
+// owner never looks objects up by index (the cluster's actors) need not pay
+// for keeping them. Remove indexes before the informer starts.
+func (inf *Informer) RemoveIndex(name string) {
+	delete(inf.indexers, name)
+	delete(inf.indexes, name)
+}
+
 // AddHandler registers a handler. Added before the informer starts, it sees
 // every object as an add when the first list arrives.
 func (inf *Informer) AddHandler(h Handler) { inf.handlers = append(inf.handlers, h) }
 
-// Start lists and watches (once). It does not wait: see WaitForCacheSync.
+// SetFieldSelector restricts the informer to the objects sel matches (the
+// kubelet's spec.nodeName=<node>). Set it before the informer starts.
+func (inf *Informer) SetFieldSelector(sel fields.Selector) { inf.fields = sel }
+
+// Start lists and watches. It does not wait: see WaitForCacheSync. Starting a
+// started informer does nothing; starting a stopped one lists again and
+// reports only what changed since it stopped.
 func (inf *Informer) Start() {
 	if inf.started {
 		return
 	}
 	inf.started = true
+	inf.epoch++
 	inf.list()
 }
+
+// Stop ends the watch and ignores responses still in flight; the cache is
+// kept (a lost node's kubelet, say, that comes back later).
+func (inf *Informer) Stop() {
+	if !inf.started {
+		return
+	}
+	inf.started = false
+	inf.epoch++
+	if inf.watch != nil {
+		inf.watch.Stop()
+		inf.watch = nil
+	}
+}
+
+// live reports whether a callback of epoch e may act.
+func (inf *Informer) live(e uint64) bool { return e == inf.epoch && !inf.ctx.group.Dead() }
 
 // HasSynced reports whether the first list has been received.
 func (inf *Informer) HasSynced() bool { return inf.synced }
@@ -118,13 +163,17 @@ func (inf *Informer) WaitForCacheSync() {
 }
 
 func (inf *Informer) list() {
-	c := inf.ctx
-	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind}, func(resp *apiserver.Response) {
-		if c.group.Dead() {
+	c, e := inf.ctx, inf.epoch
+	c.api.Do(&apiserver.Request{Client: c.name, Verb: apiserver.List, Kind: inf.kind, FieldSelector: inf.fields}, func(resp *apiserver.Response) {
+		if !inf.live(e) {
 			return
 		}
 		if resp.Err != nil {
-			c.w.After(backoffAfterListError, inf.list)
+			c.w.After(backoffAfterListError, func() {
+				if inf.live(e) {
+					inf.list()
+				}
+			})
 			return
 		}
 		c.guard(func() { inf.replace(resp.Items) })
@@ -137,16 +186,21 @@ func (inf *Informer) list() {
 			inf.waiting = nil
 		}
 		inf.startWatch()
+		for _, h := range inf.handlers {
+			if h.OnSync != nil {
+				c.guard(h.OnSync)
+			}
+		}
 	})
 }
 
 const backoffAfterListError = 1e9 // 1s
 
 func (inf *Informer) startWatch() {
-	c := inf.ctx
-	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, ResourceVersion: inf.rv, Delay: c.WatchDelay},
+	c, e := inf.ctx, inf.epoch
+	inf.watch = c.api.Watch(apiserver.WatchOptions{Client: c.name, Kind: inf.kind, Fields: inf.fields, ResourceVersion: inf.rv, Delay: c.WatchDelay},
 		func(ev apiserver.Event) {
-			if c.group.Dead() {
+			if !inf.live(e) {
 				return
 			}
 			if ev.Type == watch.Error {
@@ -154,6 +208,7 @@ func (inf *Informer) startWatch() {
 				// the last version seen, so no event is lost; list again only
 				// when that version is gone (410) or the server refused the
 				// watch otherwise (then the next watch starts from the list).
+				inf.watch = nil
 				if apierrors.IsResourceExpired(ev.Err) || apierrors.IsGone(ev.Err) || !isDropped(ev.Err) {
 					inf.Relists++
 					inf.list()
@@ -164,8 +219,23 @@ func (inf *Informer) startWatch() {
 				return
 			}
 			inf.rv = ev.Object.GetResourceVersion()
-			c.guard(func() { inf.apply(ev) })
+			inf.applyGuarded(ev)
 		})
+}
+
+// applyGuarded is apply as a guarded event handler of the controller (see
+// Context.guard), without a closure: it runs for every watch event.
+func (inf *Informer) applyGuarded(ev apiserver.Event) {
+	c := inf.ctx
+	if c.group.Dead() {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c.group.Fail(panicMessage(r), stack())
+		}
+	}()
+	inf.apply(ev)
 }
 
 // isDropped: the watch ended with a broken connection (an internal error, a
@@ -186,11 +256,18 @@ func (inf *Informer) Watcher() *apiserver.Watcher { return inf.watch }
 
 func (inf *Informer) apply(ev apiserver.Event) {
 	obj := ev.Object
-	k := cacheKey(obj)
-	old, had := inf.items[k]
+	k := ev.Key // the store's key is the cache's
+	if k == "" {
+		k = cacheKey(obj)
+	}
+	i, had := inf.all.pos[k]
+	var old apiserver.Object
+	if had {
+		old = inf.all.items[i]
+	}
 	switch ev.Type {
 	case watch.Added, watch.Modified:
-		inf.store(k, obj, old)
+		inf.store(k, i, obj, old)
 		for _, h := range inf.handlers {
 			switch {
 			case !had && h.OnAdd != nil:
@@ -212,39 +289,40 @@ func (inf *Informer) apply(ev apiserver.Event) {
 	}
 }
 
-// replace installs a fresh list: new objects are adds, changed ones updates,
-// missing ones deletes (with their last known state).
+// replace installs a fresh list as client-go's DeltaFIFO.Replace does: in the
+// list's order, new objects are adds and changed ones updates (an unchanged
+// resourceVersion is no news); then, in key order, the cached objects the list
+// no longer has are deletes, with their last known state.
 func (inf *Informer) replace(items []apiserver.Object) {
 	seen := make(map[string]bool, len(items))
 	for _, obj := range items {
 		k := cacheKey(obj)
 		seen[k] = true
-		old, had := inf.items[k]
-		if had && old.GetResourceVersion() == obj.GetResourceVersion() {
+		if old := inf.all.get(k); old != nil && old.GetResourceVersion() == obj.GetResourceVersion() {
 			continue
 		}
-		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Old: old})
+		inf.apply(apiserver.Event{Type: watch.Modified, Object: obj, Key: k})
 	}
-	var gone []apiserver.Object
-	for _, o := range inf.all.items {
-		if !seen[cacheKey(o)] {
-			gone = append(gone, o)
+	var gone []string
+	for _, k := range inf.all.keys {
+		if !seen[k] {
+			gone = append(gone, k)
 		}
 	}
-	for _, o := range gone {
-		inf.apply(apiserver.Event{Type: watch.Deleted, Object: o})
+	slices.Sort(gone)
+	for _, k := range gone {
+		inf.apply(apiserver.Event{Type: watch.Deleted, Object: inf.all.get(k), Key: k})
 	}
 }
 
-func (inf *Informer) store(k string, obj, old apiserver.Object) {
+// store caches obj under k; old is the object it replaces (nil for a new
+// key), at position i of inf.all.
+func (inf *Informer) store(k string, i int, obj, old apiserver.Object) {
 	if old != nil {
 		inf.unindex(k, old)
-	}
-	inf.items[k] = obj
-	if old == nil {
-		inf.all.add(k, obj)
+		inf.all.items[i] = obj
 	} else {
-		inf.all.set(k, obj)
+		inf.all.add(k, obj)
 	}
 	for name, fn := range inf.indexers {
 		idx := inf.indexes[name]
@@ -261,7 +339,6 @@ func (inf *Informer) store(k string, obj, old apiserver.Object) {
 
 func (inf *Informer) remove(k string, old apiserver.Object) {
 	inf.unindex(k, old)
-	delete(inf.items, k)
 	inf.all.remove(k)
 }
 
@@ -281,23 +358,35 @@ func (inf *Informer) unindex(k string, old apiserver.Object) {
 
 // Get returns the cached object, or nil.
 func (inf *Informer) Get(namespace, name string) apiserver.Object {
-	return inf.items[joinKey(namespace, name)]
+	return inf.all.get(joinKey(namespace, name))
 }
+
+// GetByKey returns the cached object with the key "namespace/name" ("name"
+// for a cluster-scoped kind), or nil.
+func (inf *Informer) GetByKey(key string) apiserver.Object { return inf.all.get(key) }
 
 // List returns the cached objects of a namespace ("" for all) that match sel
 // (nil for all). The order is deterministic (it depends only on the sequence
 // of changes the cache saw), not sorted.
 func (inf *Informer) List(namespace string, sel labels.Selector) []apiserver.Object {
 	src := inf.all.items
+	filterNS := false
 	if namespace != "" {
-		set := inf.indexes[IndexNamespace][namespace]
-		if set == nil {
-			return nil
+		if idx, ok := inf.indexes[IndexNamespace]; ok {
+			set := idx[namespace]
+			if set == nil {
+				return nil
+			}
+			src = set.items
+		} else {
+			filterNS = true
 		}
-		src = set.items
 	}
 	out := make([]apiserver.Object, 0, len(src))
 	for _, o := range src {
+		if filterNS && o.GetNamespace() != namespace {
+			continue
+		}
 		if sel == nil || sel.Empty() || sel.Matches(labels.Set(o.GetLabels())) {
 			out = append(out, o)
 		}
@@ -315,7 +404,7 @@ func (inf *Informer) ByIndex(index, value string) []apiserver.Object {
 }
 
 // Len is the number of cached objects.
-func (inf *Informer) Len() int { return len(inf.items) }
+func (inf *Informer) Len() int { return inf.all.len() }
 
 func cacheKey(obj apiserver.Object) string { return joinKey(obj.GetNamespace(), obj.GetName()) }
 
@@ -336,6 +425,13 @@ type orderedSet struct {
 
 func (s *orderedSet) len() int { return len(s.items) }
 
+func (s *orderedSet) get(k string) apiserver.Object {
+	if i, ok := s.pos[k]; ok {
+		return s.items[i]
+	}
+	return nil
+}
+
 func (s *orderedSet) add(k string, obj apiserver.Object) {
 	if s.pos == nil {
 		s.pos = map[string]int{}
@@ -348,8 +444,6 @@ func (s *orderedSet) add(k string, obj apiserver.Object) {
 	s.items = append(s.items, obj)
 	s.keys = append(s.keys, k)
 }
-
-func (s *orderedSet) set(k string, obj apiserver.Object) { s.add(k, obj) }
 
 func (s *orderedSet) remove(k string) {
 	i, ok := s.pos[k]

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -168,4 +169,145 @@ func TestHandlerPanicFailsTheControllerOnly(t *testing.T) {
 	assert.Equal(t, "bad", w.Failures()[0].Actor)
 	assert.True(t, bad.Failed())
 	assert.Equal(t, 1, good.Informer(apiserver.Pods).Len())
+}
+
+// recorder logs an informer's notifications as "add a", "update b", "delete
+// c", "sync".
+func recorder(log *[]string) Handler {
+	return Handler{
+		OnAdd: func(o apiserver.Object) { *log = append(*log, "add "+o.GetName()) },
+		OnUpdate: func(old, cur apiserver.Object) {
+			s := "update " + cur.GetName()
+			if old.GetUID() != cur.GetUID() {
+				s += " (new uid)"
+			}
+			*log = append(*log, s)
+		},
+		OnDelete: func(o apiserver.Object) { *log = append(*log, "delete "+o.GetName()) },
+		OnSync:   func() { *log = append(*log, "sync") },
+	}
+}
+
+// blindChanges makes the changes an informer that is not watching misses: a
+// goes, b changes, c arrives, d is deleted and created again (another uid).
+func blindChanges(api *apiserver.Server) {
+	api.Serve(&apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.Pods, Name: "a"})
+	b := api.Serve(&apiserver.Request{Verb: apiserver.Get, Kind: apiserver.Pods, Name: "b"}).Object.DeepCopyObject().(*corev1.Pod)
+	b.Labels = map[string]string{"changed": "yes"}
+	api.Serve(&apiserver.Request{Verb: apiserver.Update, Kind: apiserver.Pods, Name: "b", Object: b})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("c", nil)})
+	api.Serve(&apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.Pods, Name: "d"})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("d", nil)})
+}
+
+func TestInformerWatchEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		err       error
+		relists   int
+		rewatches int
+		want      []string
+	}{
+		{"dropped connection: watch again from the last version", apierrors.NewInternalError(errors.New("connection reset")), 0, 1,
+			[]string{"delete a", "update b", "add c", "delete d", "add d"}},
+		{"410 Gone: list again and diff", apierrors.NewResourceExpired("too old resource version"), 1, 0,
+			[]string{"update b", "add c", "update d (new uid)", "delete a", "sync"}},
+		{"refused otherwise: list again and diff", errors.New("bad request"), 1, 0,
+			[]string{"update b", "add c", "update d (new uid)", "delete a", "sync"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, api := testServer(time.Millisecond, time.Millisecond)
+			for _, n := range []string{"a", "b", "d"} {
+				api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod(n, nil)})
+			}
+			inf := NewContext("ctl", api).Informer(apiserver.Pods)
+			var log []string
+			inf.AddHandler(recorder(&log))
+			inf.Start()
+			w.RunUntil(time.Second)
+			require.Equal(t, []string{"add a", "add b", "add d", "sync"}, log)
+			log = nil
+
+			inf.Watcher().Drop(tc.err)
+			blindChanges(api)
+			w.RunUntil(2 * time.Second)
+			assert.Equal(t, tc.want, log)
+			assert.Equal(t, tc.relists, inf.Relists)
+			assert.Equal(t, tc.rewatches, inf.Rewatches)
+			assert.Equal(t, 3, inf.Len())
+			assert.False(t, inf.Watcher().Closed(), "watching again")
+		})
+	}
+}
+
+func TestInformerStopKeepsTheCacheAndStartReportsOnlyDifferences(t *testing.T) {
+	w, api := testServer(time.Millisecond, time.Millisecond)
+	for _, n := range []string{"a", "b", "d", "e"} {
+		api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod(n, nil)})
+	}
+	inf := NewContext("ctl", api).Informer(apiserver.Pods)
+	var log []string
+	inf.AddHandler(recorder(&log))
+	inf.Start()
+	w.RunUntil(time.Second)
+	log = nil
+
+	inf.Stop()
+	blindChanges(api)
+	w.RunUntil(2 * time.Second)
+	assert.Empty(t, log, "nothing while stopped")
+	assert.Equal(t, 4, inf.Len(), "the cache is kept")
+	assert.NotNil(t, inf.Get("default", "a"))
+
+	inf.Start()
+	w.RunUntil(3 * time.Second)
+	// The list's order (by key) for adds and updates, then deletions by key;
+	// e did not change: no news.
+	assert.Equal(t, []string{"update b", "add c", "update d (new uid)", "delete a", "sync"}, log)
+	assert.Nil(t, inf.GetByKey("default/a"))
+	assert.Equal(t, "yes", inf.GetByKey("default/b").GetLabels()["changed"])
+}
+
+func TestInformerFieldSelector(t *testing.T) {
+	w, api := testServer(time.Millisecond, time.Millisecond)
+	bound := func(name, node string) *corev1.Pod {
+		p := pod(name, nil)
+		p.Spec.NodeName = node
+		return p
+	}
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: bound("mine", "node-1")})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: bound("theirs", "node-2")})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("unbound", nil)})
+	inf := NewContext("kubelet/node-1", api).Informer(apiserver.Pods)
+	inf.SetFieldSelector(fields.OneTermEqualSelector("spec.nodeName", "node-1"))
+	var log []string
+	inf.AddHandler(recorder(&log))
+	inf.Start()
+	w.RunUntil(time.Second)
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Subresource: "binding", Name: "unbound", Node: "node-1"})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: bound("later", "node-2")})
+	w.RunUntil(2 * time.Second)
+	assert.Equal(t, []string{"add mine", "sync", "add unbound"}, log)
+	var lists []string
+	for _, op := range api.History().Ops() {
+		if op.Client == "kubelet/node-1" && op.Verb == string(apiserver.List) {
+			lists = append(lists, op.Result)
+		}
+	}
+	assert.Equal(t, []string{"items=1"}, lists, "the server filters the list")
+}
+
+func TestInformerOnAnEmptyServerMissesNothing(t *testing.T) {
+	// A pod created after the list and before the watch registers arrives:
+	// the watch starts from the list's resourceVersion (the server's first
+	// is 1, so even an empty server's list names one to watch from).
+	w, api := testServer(5*time.Millisecond, time.Millisecond)
+	inf := NewContext("ctl", api).Informer(apiserver.Pods)
+	var log []string
+	inf.AddHandler(recorder(&log))
+	inf.Start()
+	w.RunUntil(6 * time.Millisecond) // the list is back, the watch not yet registered
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("early", nil)})
+	w.RunUntil(time.Second)
+	assert.Equal(t, []string{"sync", "add early"}, log)
 }

@@ -39,6 +39,7 @@ type Queue[T comparable] struct {
 
 	shuttingDown bool
 	adds         uint64
+	onReady      func()
 }
 
 type delayed struct {
@@ -94,7 +95,16 @@ func (q *Queue[T]) Add(item T) {
 func (q *Queue[T]) push(item T) {
 	q.items = append(q.items, item)
 	q.signal()
+	if q.onReady != nil {
+		q.onReady()
+	}
 }
+
+// OnReady sets fn to run each time an item is queued for Get (by Add, by an
+// AddAfter whose time has come, or by Done re-queueing a dirty item). fn runs
+// inside that call and must not block. It is for actors that start workers on
+// demand, while there is work, instead of parking them in Get for good.
+func (q *Queue[T]) OnReady(fn func()) { q.onReady = fn }
 
 // signal wakes the longest-parked Get, if any. Like a condition variable's
 // Signal, the woken coroutine re-checks the queue when it runs: a coroutine

@@ -577,3 +577,34 @@ func TestQueueDefaultsToControllerRateLimiter(t *testing.T) {
 	w.RunUntil(5 * time.Millisecond)
 	assert.Equal(t, 1, q.Len(), "ready after 5ms: the earlier of 5ms and 10ms")
 }
+
+func TestQueueOnReady(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		do    func(w *sim.World, q *Queue[string])
+		ready []string // the queue's items at each OnReady call, with its virtual time
+	}{
+		{"add", func(_ *sim.World, q *Queue[string]) { q.Add("a"); q.Add("b") }, []string{"0s [a]", "0s [a b]"}},
+		{"an item already queued is not news", func(_ *sim.World, q *Queue[string]) { q.Add("a"); q.Add("a") }, []string{"0s [a]"}},
+		{"add after, when its time comes", func(_ *sim.World, q *Queue[string]) { q.AddAfter("a", time.Second) }, []string{"1s [a]"}},
+		{"done re-queues a dirty item", func(w *sim.World, q *Queue[string]) {
+			q.Add("a")
+			w.NewGroup("worker").Go("w", func() {
+				item, _ := q.Get()
+				q.Add(item) // dirty while processing: not queued yet
+				q.Done(item)
+			})
+		}, []string{"0s [a]", "0s [a]"}},
+		{"nothing after shutdown", func(_ *sim.World, q *Queue[string]) { q.ShutDown(); q.Add("a") }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld()
+			q := NewQueue[string](w, "q", nil)
+			var got []string
+			q.OnReady(func() { got = append(got, fmt.Sprint(w.Elapsed(), " ", q.items)) })
+			tc.do(w, q)
+			w.Run()
+			assert.Equal(t, tc.ready, got)
+		})
+	}
+}

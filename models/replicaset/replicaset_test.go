@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/stretchr/testify/assert"
@@ -185,7 +186,7 @@ func TestAdoption(t *testing.T) {
 
 func TestOrphanDeleteThenReadopt(t *testing.T) {
 	c := newTestCluster(t, 3, 5*time.Millisecond, 5*time.Millisecond)
-	apiserver.StartGarbageCollector(c.api)
+	cluster.StartGarbageCollector(c.api)
 	Start(c.api, Options{})
 	first := c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(3)})
 	c.w.RunUntil(10 * time.Second)

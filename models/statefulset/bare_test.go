@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,7 +39,7 @@ func newBare(t *testing.T, opts Options) *bare {
 func newBareWith(t *testing.T, opts Options, cfg apiserver.Config) *bare {
 	w := sim.New(1, sim.Limits{MaxTime: 10 * time.Hour, MaxEvents: 1_000_000})
 	api := apiserver.New(w, cfg)
-	apiserver.StartGarbageCollector(api)
+	cluster.StartGarbageCollector(api)
 	b := &bare{t: t, w: w, api: api, live: map[string]bool{}}
 	api.OnCommit(func(ev apiserver.Event) {
 		pod, ok := ev.Object.(*corev1.Pod)

@@ -1,4 +1,4 @@
-package apiserver
+package cluster
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/history"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
@@ -20,11 +21,11 @@ import (
 )
 
 // gcServer is a server with a garbage collector whose graph is synced.
-func gcServer(t *testing.T) (*sim.World, *Server, *GarbageCollector) {
+func gcServer(t *testing.T) (*sim.World, *apiserver.Server, *GarbageCollector) {
 	t.Helper()
 	w := sim.New(1, sim.Limits{MaxTime: 24 * time.Hour})
 	t.Cleanup(w.Close)
-	s := New(w, DefaultConfig())
+	s := apiserver.New(w, apiserver.DefaultConfig())
 	gc := StartGarbageCollector(s)
 	w.RunUntil(time.Second)
 	require.True(t, gc.Synced())
@@ -40,26 +41,26 @@ func gcSettle(t *testing.T, w *sim.World) {
 }
 
 func gcNamedRS(name string) *appsv1.ReplicaSet {
-	rs := frontendRS(1)
+	rs := gcFrontendRS()
 	rs.Name = name
 	return rs
 }
 
-func gcCreateRS(t *testing.T, s *Server, name string) Object {
+func gcCreateRS(t *testing.T, s *apiserver.Server, name string) apiserver.Object {
 	t.Helper()
-	return mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: gcNamedRS(name)}).Object
+	return gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: gcNamedRS(name)}).Object
 }
 
-func gcCreatePod(t *testing.T, s *Server, name string, owners ...metav1.OwnerReference) *corev1.Pod {
+func gcCreatePod(t *testing.T, s *apiserver.Server, name string, owners ...metav1.OwnerReference) *corev1.Pod {
 	t.Helper()
-	p := barePod(name, map[string]string{"tier": "frontend"})
+	p := gcBarePod(name, map[string]string{"tier": "frontend"})
 	p.OwnerReferences = owners
-	return mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: p}).Object.(*corev1.Pod)
+	return gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: p}).Object.(*corev1.Pod)
 }
 
 // gcSecondaryRef is a reference that is not the controller's and does not block.
-func gcSecondaryRef(owner Object) metav1.OwnerReference {
-	ref := OwnerReference(owner)
+func gcSecondaryRef(owner apiserver.Object) metav1.OwnerReference {
+	ref := apiserver.OwnerReference(owner)
 	ref.Controller, ref.BlockOwnerDeletion = nil, nil
 	return ref
 }
@@ -68,13 +69,13 @@ func gcGhostRef(name, uid string) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: name, UID: types.UID(uid)}
 }
 
-func gcDelete(t *testing.T, s *Server, kind Kind, name string, policy metav1.DeletionPropagation) *Response {
+func gcDelete(t *testing.T, s *apiserver.Server, kind apiserver.Kind, name string, policy metav1.DeletionPropagation) *apiserver.Response {
 	t.Helper()
-	return mustServe(t, s, &Request{Verb: Delete, Kind: kind, Name: name, Delete: &metav1.DeleteOptions{PropagationPolicy: &policy}})
+	return gcServe(t, s, &apiserver.Request{Verb: apiserver.Delete, Kind: kind, Name: name, Delete: &metav1.DeleteOptions{PropagationPolicy: &policy}})
 }
 
-func gcLookup(s *Server, kind Kind, name string) (Object, bool) {
-	resp := s.Serve(&Request{Verb: Get, Kind: kind, Name: name})
+func gcLookup(s *apiserver.Server, kind apiserver.Kind, name string) (apiserver.Object, bool) {
+	resp := s.Serve(&apiserver.Request{Verb: apiserver.Get, Kind: kind, Name: name})
 	if apierrors.IsNotFound(resp.Err) {
 		return nil, false
 	}
@@ -84,7 +85,7 @@ func gcLookup(s *Server, kind Kind, name string) (Object, bool) {
 	return resp.Object, true
 }
 
-func gcOwnerUIDs(obj Object) []types.UID {
+func gcOwnerUIDs(obj apiserver.Object) []types.UID {
 	var out []types.UID
 	for _, r := range obj.GetOwnerReferences() {
 		out = append(out, r.UID)
@@ -93,10 +94,10 @@ func gcOwnerUIDs(obj Object) []types.UID {
 }
 
 // gcOps are the garbage collector's requests of a verb ("" for any).
-func gcOps(s *Server, verb Verb) []*history.Op {
+func gcOps(s *apiserver.Server, verb apiserver.Verb) []*history.Op {
 	var out []*history.Op
 	for _, op := range s.History().Ops() {
-		if op.Client == GarbageCollectorClient && (verb == "" || op.Verb == string(verb)) {
+		if op.Client == ClientGarbageCollector && (verb == "" || op.Verb == string(verb)) {
 			out = append(out, op)
 		}
 	}
@@ -104,10 +105,10 @@ func gcOps(s *Server, verb Verb) []*history.Op {
 }
 
 // gcWritesTo are the garbage collector's writes to one object.
-func gcWritesTo(s *Server, key string) []*history.Op {
+func gcWritesTo(s *apiserver.Server, key string) []*history.Op {
 	var out []*history.Op
 	for _, op := range gcOps(s, "") {
-		if op.Key == key && op.Verb != string(Get) {
+		if op.Key == key && op.Verb != string(apiserver.Get) {
 			out = append(out, op)
 		}
 	}
@@ -118,10 +119,10 @@ func gcWritesTo(s *Server, key string) []*history.Op {
 // as a watcher of the given kinds sees it.
 type gcDeletions map[string]uint64
 
-func gcWatchDeletions(s *Server, kinds ...Kind) gcDeletions {
+func gcWatchDeletions(s *apiserver.Server, kinds ...apiserver.Kind) gcDeletions {
 	d := gcDeletions{}
 	for _, k := range kinds {
-		s.Watch(WatchOptions{Client: "test", Kind: k}, func(ev Event) {
+		s.Watch(apiserver.WatchOptions{Client: "test", Kind: k}, func(ev apiserver.Event) {
 			if ev.Type == watch.Deleted {
 				d[string(ev.Kind)+"/"+ev.Object.GetName()] = ev.RV
 			}
@@ -134,24 +135,26 @@ func TestGCBackgroundDeletionRemovesDependents(t *testing.T) {
 	w, s, _ := gcServer(t)
 	a := gcCreateRS(t, s, "a")
 	b := gcCreateRS(t, s, "b")
-	a0 := gcCreatePod(t, s, "a-0", OwnerReference(a))
-	a1 := gcCreatePod(t, s, "a-1", OwnerReference(a))
-	gcCreatePod(t, s, "b-0", OwnerReference(b))
+	a0 := gcCreatePod(t, s, "a-0", apiserver.OwnerReference(a))
+	a1 := gcCreatePod(t, s, "a-1", apiserver.OwnerReference(a))
+	gcCreatePod(t, s, "b-0", apiserver.OwnerReference(b))
 	gcSettle(t, w)
 
-	assert.True(t, gcDelete(t, s, ReplicaSets, "a", metav1.DeletePropagationBackground).gone)
+	gcDelete(t, s, apiserver.ReplicaSets, "a", metav1.DeletePropagationBackground)
+	_, ok := gcLookup(s, apiserver.ReplicaSets, "a")
+	assert.False(t, ok, "gone at once")
 	gcSettle(t, w)
 
 	for _, name := range []string{"a-0", "a-1"} {
-		_, ok := gcLookup(s, Pods, name)
+		_, ok := gcLookup(s, apiserver.Pods, name)
 		assert.False(t, ok, "%s belonged to the deleted ReplicaSet", name)
 	}
-	_, ok := gcLookup(s, Pods, "b-0")
+	_, ok = gcLookup(s, apiserver.Pods, "b-0")
 	assert.True(t, ok, "b-0 belongs to another ReplicaSet")
-	_, ok = gcLookup(s, ReplicaSets, "b")
+	_, ok = gcLookup(s, apiserver.ReplicaSets, "b")
 	assert.True(t, ok)
 
-	deletes := gcOps(s, Delete)
+	deletes := gcOps(s, apiserver.Delete)
 	require.Len(t, deletes, 2)
 	want := map[string]string{"default/a-0": string(a0.UID), "default/a-1": string(a1.UID)}
 	for _, op := range deletes {
@@ -168,69 +171,70 @@ func TestGCOrphanDeletionKeepsDependents(t *testing.T) {
 	w, s, _ := gcServer(t)
 	a := gcCreateRS(t, s, "a")
 	b := gcCreateRS(t, s, "b")
-	gcCreatePod(t, s, "p0", OwnerReference(a))
-	gcCreatePod(t, s, "p1", OwnerReference(a), gcSecondaryRef(b))
+	gcCreatePod(t, s, "p0", apiserver.OwnerReference(a))
+	gcCreatePod(t, s, "p1", apiserver.OwnerReference(a), gcSecondaryRef(b))
 	gcSettle(t, w)
 
-	resp := gcDelete(t, s, ReplicaSets, "a", metav1.DeletePropagationOrphan)
-	require.False(t, resp.gone, "held by the orphan finalizer until the collector is done")
+	gcDelete(t, s, apiserver.ReplicaSets, "a", metav1.DeletePropagationOrphan)
+	_, ok := gcLookup(s, apiserver.ReplicaSets, "a")
+	require.True(t, ok, "held by the orphan finalizer until the collector is done")
 	gcSettle(t, w)
 
-	_, ok := gcLookup(s, ReplicaSets, "a")
+	_, ok = gcLookup(s, apiserver.ReplicaSets, "a")
 	assert.False(t, ok, "the owner goes once its orphan finalizer is removed")
-	p0, ok := gcLookup(s, Pods, "p0")
+	p0, ok := gcLookup(s, apiserver.Pods, "p0")
 	require.True(t, ok)
 	assert.Empty(t, p0.GetOwnerReferences())
-	p1, ok := gcLookup(s, Pods, "p1")
+	p1, ok := gcLookup(s, apiserver.Pods, "p1")
 	require.True(t, ok)
 	assert.Equal(t, []types.UID{b.GetUID()}, gcOwnerUIDs(p1), "the reference to the live owner stays")
 
-	assert.Empty(t, gcOps(s, Delete), "orphaning deletes nothing")
-	assert.Len(t, gcOps(s, Patch), 2, "one patch per dependent")
-	updates := gcOps(s, Update)
+	assert.Empty(t, gcOps(s, apiserver.Delete), "orphaning deletes nothing")
+	assert.Len(t, gcOps(s, apiserver.Patch), 2, "one patch per dependent")
+	updates := gcOps(s, apiserver.Update)
 	require.Len(t, updates, 1)
 	assert.Equal(t, "default/a", updates[0].Key)
 	assert.Equal(t, a.GetUID(), types.UID(updates[0].PreUID))
 	assert.NotEmpty(t, updates[0].PreRV, "the finalizer is removed under a resourceVersion precondition")
-	for _, op := range gcOps(s, Patch) {
+	for _, op := range gcOps(s, apiserver.Patch) {
 		assert.Less(t, op.Commit.Seq, updates[0].Commit.Seq, "dependents are released before the owner goes")
 	}
 }
 
 func TestGCForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 	w, s, _ := gcServer(t)
-	gone := gcWatchDeletions(s, Pods, ReplicaSets)
+	gone := gcWatchDeletions(s, apiserver.Pods, apiserver.ReplicaSets)
 	rs := gcCreateRS(t, s, "web")
-	gcCreatePod(t, s, "u-0", OwnerReference(rs))
-	gcCreatePod(t, s, "u-1", OwnerReference(rs))
-	loose := OwnerReference(rs)
-	loose.BlockOwnerDeletion = ptr(false)
+	gcCreatePod(t, s, "u-0", apiserver.OwnerReference(rs))
+	gcCreatePod(t, s, "u-1", apiserver.OwnerReference(rs))
+	loose := apiserver.OwnerReference(rs)
+	loose.BlockOwnerDeletion = new(bool)
 	gcCreatePod(t, s, "loose", loose)
 	// A pod on a node: deleted gracefully, it stays Terminating until its kubelet is done.
-	gcCreatePod(t, s, "bound", OwnerReference(rs))
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "bound", Node: "node-1"})
+	gcCreatePod(t, s, "bound", apiserver.OwnerReference(rs))
+	gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Subresource: "binding", Name: "bound", Node: "node-1"})
 	gcSettle(t, w)
 
-	gcDelete(t, s, ReplicaSets, "web", metav1.DeletePropagationForeground)
+	gcDelete(t, s, apiserver.ReplicaSets, "web", metav1.DeletePropagationForeground)
 	w.RunUntil(w.Elapsed() + 10*time.Second)
 
 	for _, name := range []string{"u-0", "u-1", "loose"} {
-		_, ok := gcLookup(s, Pods, name)
+		_, ok := gcLookup(s, apiserver.Pods, name)
 		assert.False(t, ok, "%s is deleted by the collector", name)
 	}
-	bound, ok := gcLookup(s, Pods, "bound")
+	bound, ok := gcLookup(s, apiserver.Pods, "bound")
 	require.True(t, ok)
 	assert.NotNil(t, bound.GetDeletionTimestamp(), "the bound pod is terminating")
-	owner, ok := gcLookup(s, ReplicaSets, "web")
+	owner, ok := gcLookup(s, apiserver.ReplicaSets, "web")
 	require.True(t, ok, "the owner stays while a blocking dependent is in storage")
 	assert.NotNil(t, owner.GetDeletionTimestamp())
 	assert.Equal(t, []string{metav1.FinalizerDeleteDependents}, owner.GetFinalizers())
 
 	// The kubelet finishes the pod.
-	mustServe(t, s, &Request{Verb: Delete, Kind: Pods, Name: "bound", Delete: &metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))}})
+	gcServe(t, s, &apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.Pods, Name: "bound", Delete: &metav1.DeleteOptions{GracePeriodSeconds: new(int64)}})
 	gcSettle(t, w)
 
-	_, ok = gcLookup(s, ReplicaSets, "web")
+	_, ok = gcLookup(s, apiserver.ReplicaSets, "web")
 	assert.False(t, ok, "the owner goes after its blocking dependents")
 	require.Contains(t, gone, "ReplicaSet/web")
 	for _, name := range []string{"u-0", "u-1", "bound"} {
@@ -239,19 +243,19 @@ func TestGCForegroundDeletionWaitsForBlockingDependents(t *testing.T) {
 	}
 
 	podDeletes := 0
-	for _, op := range gcOps(s, Delete) {
+	for _, op := range gcOps(s, apiserver.Delete) {
 		assert.Equal(t, "propagation=Background", op.Arg, "pods have no dependents: background")
 		podDeletes++
 	}
 	assert.Equal(t, 4, podDeletes, "every dependent once, the terminating pod not again")
-	updates := gcOps(s, Update)
+	updates := gcOps(s, apiserver.Update)
 	require.Len(t, updates, 1)
 	assert.Equal(t, "default/web", updates[0].Key)
 }
 
 func TestGCForegroundCascadesThroughIntermediateOwners(t *testing.T) {
 	w, s, _ := gcServer(t)
-	gone := gcWatchDeletions(s, Pods, ReplicaSets, Deployments)
+	gone := gcWatchDeletions(s, apiserver.Pods, apiserver.ReplicaSets, apiserver.Deployments)
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "app"},
 		Spec: appsv1.DeploymentSpec{
@@ -259,15 +263,15 @@ func TestGCForegroundCascadesThroughIntermediateOwners(t *testing.T) {
 			Template: gcNamedRS("x").Spec.Template,
 		},
 	}
-	dep := mustServe(t, s, &Request{Verb: Create, Kind: Deployments, Object: d}).Object
+	dep := gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Deployments, Object: d}).Object
 	rs := gcNamedRS("app-1")
-	rs.OwnerReferences = []metav1.OwnerReference{OwnerReference(dep)}
-	rsObj := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: rs}).Object
-	gcCreatePod(t, s, "app-1-a", OwnerReference(rsObj))
-	gcCreatePod(t, s, "app-1-b", OwnerReference(rsObj))
+	rs.OwnerReferences = []metav1.OwnerReference{apiserver.OwnerReference(dep)}
+	rsObj := gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: rs}).Object
+	gcCreatePod(t, s, "app-1-a", apiserver.OwnerReference(rsObj))
+	gcCreatePod(t, s, "app-1-b", apiserver.OwnerReference(rsObj))
 	gcSettle(t, w)
 
-	gcDelete(t, s, Deployments, "app", metav1.DeletePropagationForeground)
+	gcDelete(t, s, apiserver.Deployments, "app", metav1.DeletePropagationForeground)
 	gcSettle(t, w)
 
 	for _, key := range []string{"Pod/app-1-a", "Pod/app-1-b", "ReplicaSet/app-1", "Deployment/app"} {
@@ -278,7 +282,7 @@ func TestGCForegroundCascadesThroughIntermediateOwners(t *testing.T) {
 	assert.Less(t, gone["ReplicaSet/app-1"], gone["Deployment/app"])
 
 	var rsDelete *history.Op
-	for _, op := range gcOps(s, Delete) {
+	for _, op := range gcOps(s, apiserver.Delete) {
 		if op.Key == "default/app-1" {
 			rsDelete = op
 		}
@@ -290,34 +294,38 @@ func TestGCForegroundCascadesThroughIntermediateOwners(t *testing.T) {
 func TestGCDanglingOwnerReferences(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		owners    func(live Object) []metav1.OwnerReference
+		owners    func(live apiserver.Object) []metav1.OwnerReference
 		deleted   bool
 		wantOwner bool // the live RS is the only owner left
 		untouched bool // the collector wrote nothing to the pod
 	}{
 		{name: "only owner never existed",
-			owners: func(Object) []metav1.OwnerReference {
+			owners: func(apiserver.Object) []metav1.OwnerReference {
 				return []metav1.OwnerReference{gcGhostRef("ghost", "made-up-uid")}
 			},
 			deleted: true},
 		{name: "owner name taken by another uid",
-			owners:  func(Object) []metav1.OwnerReference { return []metav1.OwnerReference{gcGhostRef("live", "stale-uid")} },
+			owners: func(apiserver.Object) []metav1.OwnerReference {
+				return []metav1.OwnerReference{gcGhostRef("live", "stale-uid")}
+			},
 			deleted: true},
 		{name: "live uid under another name",
-			owners: func(live Object) []metav1.OwnerReference {
+			owners: func(live apiserver.Object) []metav1.OwnerReference {
 				return []metav1.OwnerReference{gcGhostRef("renamed", string(live.GetUID()))}
 			},
 			deleted: true},
 		{name: "one live and one dangling owner",
-			owners: func(live Object) []metav1.OwnerReference {
-				return []metav1.OwnerReference{OwnerReference(live), gcGhostRef("ghost", "made-up-uid")}
+			owners: func(live apiserver.Object) []metav1.OwnerReference {
+				return []metav1.OwnerReference{apiserver.OwnerReference(live), gcGhostRef("ghost", "made-up-uid")}
 			},
 			wantOwner: true},
 		{name: "live owner",
-			owners:    func(live Object) []metav1.OwnerReference { return []metav1.OwnerReference{OwnerReference(live)} },
+			owners: func(live apiserver.Object) []metav1.OwnerReference {
+				return []metav1.OwnerReference{apiserver.OwnerReference(live)}
+			},
 			wantOwner: true, untouched: true},
 		{name: "owner of a kind the server does not serve",
-			owners: func(Object) []metav1.OwnerReference {
+			owners: func(apiserver.Object) []metav1.OwnerReference {
 				return []metav1.OwnerReference{{APIVersion: "example.com/v1", Kind: "Widget", Name: "w", UID: "widget-uid"}}
 			},
 			untouched: true},
@@ -329,14 +337,14 @@ func TestGCDanglingOwnerReferences(t *testing.T) {
 			// A canary, so that every case shows the collector at work.
 			gcCreatePod(t, s, "canary", gcGhostRef("canary-owner", "canary-owner-uid"))
 			gcSettle(t, w)
-			_, ok := gcLookup(s, Pods, "canary")
+			_, ok := gcLookup(s, apiserver.Pods, "canary")
 			require.False(t, ok, "the collector is at work")
 
-			pod, exists := gcLookup(s, Pods, "pod")
+			pod, exists := gcLookup(s, apiserver.Pods, "pod")
 			assert.Equal(t, !tc.deleted, exists)
 			if tc.deleted {
 				require.Len(t, gcWritesTo(s, "default/pod"), 1)
-				assert.Equal(t, string(Delete), gcWritesTo(s, "default/pod")[0].Verb)
+				assert.Equal(t, string(apiserver.Delete), gcWritesTo(s, "default/pod")[0].Verb)
 			}
 			if tc.wantOwner {
 				require.True(t, exists)
@@ -347,7 +355,7 @@ func TestGCDanglingOwnerReferences(t *testing.T) {
 			} else {
 				assert.NotEmpty(t, gcWritesTo(s, "default/pod"))
 			}
-			_, ok = gcLookup(s, ReplicaSets, "live")
+			_, ok = gcLookup(s, apiserver.ReplicaSets, "live")
 			assert.True(t, ok, "owners are never collected because of their dependents")
 		})
 	}
@@ -359,35 +367,39 @@ func TestGCLeavesTerminatingObjectsAlone(t *testing.T) {
 	// it is still in storage, so its dependents stay.
 	held := gcNamedRS("held")
 	held.Finalizers = []string{"example.com/hold"}
-	heldObj := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: held}).Object
-	gcCreatePod(t, s, "held-0", OwnerReference(heldObj))
+	heldObj := gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: held}).Object
+	gcCreatePod(t, s, "held-0", apiserver.OwnerReference(heldObj))
 	// A pod in its grace period whose owner never existed: not deleted again.
 	gcCreatePod(t, s, "terminating", gcGhostRef("ghost", "made-up-uid"))
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "terminating", Node: "node-1"})
-	require.False(t, gcDelete(t, s, Pods, "terminating", metav1.DeletePropagationBackground).gone)
+	gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Subresource: "binding", Name: "terminating", Node: "node-1"})
+	gcDelete(t, s, apiserver.Pods, "terminating", metav1.DeletePropagationBackground)
+	_, terminating := gcLookup(s, apiserver.Pods, "terminating")
+	require.True(t, terminating, "still in its grace period")
 	// …while its sibling that is not terminating is.
 	gcCreatePod(t, s, "victim", gcGhostRef("ghost", "made-up-uid"))
 	gcSettle(t, w)
 
-	gcDelete(t, s, ReplicaSets, "held", metav1.DeletePropagationBackground)
+	gcDelete(t, s, apiserver.ReplicaSets, "held", metav1.DeletePropagationBackground)
 	gcSettle(t, w)
 
-	rs, ok := gcLookup(s, ReplicaSets, "held")
+	rs, ok := gcLookup(s, apiserver.ReplicaSets, "held")
 	require.True(t, ok)
 	assert.Equal(t, []string{"example.com/hold"}, rs.GetFinalizers())
 	assert.Empty(t, gcWritesTo(s, "default/held"), "another actor's finalizer")
-	_, ok = gcLookup(s, Pods, "held-0")
+	_, ok = gcLookup(s, apiserver.Pods, "held-0")
 	assert.True(t, ok, "its owner is still in storage")
 	assert.Empty(t, gcWritesTo(s, "default/terminating"))
-	_, ok = gcLookup(s, Pods, "victim")
+	_, ok = gcLookup(s, apiserver.Pods, "victim")
 	assert.False(t, ok)
 
 	// The other actor removes its finalizer: the owner goes, then its pod.
-	release := rs.DeepCopyObject().(Object)
+	release := rs.DeepCopyObject().(apiserver.Object)
 	release.SetFinalizers(nil)
-	require.True(t, mustServe(t, s, &Request{Verb: Update, Kind: ReplicaSets, Name: "held", Object: release}).gone)
+	gcServe(t, s, &apiserver.Request{Verb: apiserver.Update, Kind: apiserver.ReplicaSets, Name: "held", Object: release})
+	_, ok = gcLookup(s, apiserver.ReplicaSets, "held")
+	require.False(t, ok, "removing the last finalizer deletes it")
 	gcSettle(t, w)
-	_, ok = gcLookup(s, Pods, "held-0")
+	_, ok = gcLookup(s, apiserver.Pods, "held-0")
 	assert.False(t, ok)
 }
 
@@ -403,19 +415,19 @@ func TestGCSeesObjectsFromBeforeItStarted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := sim.New(1, sim.Limits{MaxTime: 24 * time.Hour})
-			s := New(w, DefaultConfig())
+			s := apiserver.New(w, apiserver.DefaultConfig())
 			rs := gcCreateRS(t, s, "rs")
-			gcCreatePod(t, s, "p0", OwnerReference(rs))
-			gcCreatePod(t, s, "p1", OwnerReference(rs))
-			gcDelete(t, s, ReplicaSets, "rs", tc.policy)
+			gcCreatePod(t, s, "p0", apiserver.OwnerReference(rs))
+			gcCreatePod(t, s, "p1", apiserver.OwnerReference(rs))
+			gcDelete(t, s, apiserver.ReplicaSets, "rs", tc.policy)
 			w.RunUntil(time.Minute)
 
 			StartGarbageCollector(s)
 			gcSettle(t, w)
-			_, ok := gcLookup(s, ReplicaSets, "rs")
+			_, ok := gcLookup(s, apiserver.ReplicaSets, "rs")
 			assert.False(t, ok)
 			for _, name := range []string{"p0", "p1"} {
-				_, ok := gcLookup(s, Pods, name)
+				_, ok := gcLookup(s, apiserver.Pods, name)
 				assert.Equal(t, tc.podsRemain, ok, name)
 			}
 		})
@@ -423,102 +435,102 @@ func TestGCSeesObjectsFromBeforeItStarted(t *testing.T) {
 }
 
 func TestGCSeesObjectsCreatedWhileItsWatchesStart(t *testing.T) {
-	// A server at resourceVersion 0: a watch from the list's version would
-	// start at its registration and miss these.
+	// Created while the collector's informers list and open their watches:
+	// the watches start from the lists' resourceVersion, so nothing is missed.
 	w := sim.New(1, sim.Limits{MaxTime: 24 * time.Hour})
-	s := New(w, DefaultConfig())
+	s := apiserver.New(w, apiserver.DefaultConfig())
 	StartGarbageCollector(s)
 	w.RunUntil(time.Millisecond)
 	gcCreatePod(t, s, "p0", gcGhostRef("ghost", "made-up-uid"))
 	gcSettle(t, w)
-	_, ok := gcLookup(s, Pods, "p0")
+	_, ok := gcLookup(s, apiserver.Pods, "p0")
 	assert.False(t, ok)
 }
 
 func TestGCRelistsAfterItsWatchIsDropped(t *testing.T) {
 	w, s, gc := gcServer(t)
 	rs := gcCreateRS(t, s, "rs")
-	gcCreatePod(t, s, "p0", OwnerReference(rs))
+	gcCreatePod(t, s, "p0", apiserver.OwnerReference(rs))
 	gcSettle(t, w)
 
-	gc.Watcher(Pods).Drop(errors.New("connection reset"))
-	gcCreatePod(t, s, "p1", OwnerReference(rs)) // created while the collector is not watching pods
-	gcDelete(t, s, ReplicaSets, "rs", metav1.DeletePropagationBackground)
+	gc.Watcher(apiserver.Pods).Drop(errors.New("connection reset"))
+	gcCreatePod(t, s, "p1", apiserver.OwnerReference(rs)) // created while the collector is not watching pods
+	gcDelete(t, s, apiserver.ReplicaSets, "rs", metav1.DeletePropagationBackground)
 	gcSettle(t, w)
 
 	for _, name := range []string{"p0", "p1"} {
-		_, ok := gcLookup(s, Pods, name)
+		_, ok := gcLookup(s, apiserver.Pods, name)
 		assert.False(t, ok, name)
 	}
 	podLists := 0
-	for _, op := range gcOps(s, List) {
-		if op.Kind == string(Pods) {
+	for _, op := range gcOps(s, apiserver.List) {
+		if op.Kind == string(apiserver.Pods) {
 			podLists++
 		}
 	}
 	assert.Equal(t, 2, podLists, "listed again after the watch ended")
-	assert.False(t, gc.Watcher(Pods).Closed())
+	assert.False(t, gc.Watcher(apiserver.Pods).Closed())
 }
 
 // gcRejectOnce answers the first request of each listed verb from the
 // collector with an error instead of serving it.
-type gcRejectOnce map[Verb]error
+type gcRejectOnce map[apiserver.Verb]error
 
-func (r gcRejectOnce) Intercept(req *Request) Interception {
-	if err, ok := r[req.Verb]; ok && req.Client == GarbageCollectorClient {
+func (r gcRejectOnce) Intercept(req *apiserver.Request) apiserver.Interception {
+	if err, ok := r[req.Verb]; ok && req.Client == ClientGarbageCollector {
 		delete(r, req.Verb)
-		return Interception{Reject: err}
+		return apiserver.Interception{Reject: err}
 	}
-	return Interception{}
+	return apiserver.Interception{}
 }
 
 func TestGCRetriesAfterErrors(t *testing.T) {
 	w, s, _ := gcServer(t)
 	s.Interceptor = gcRejectOnce{
-		Update: apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "a", errors.New("the object has been modified")),
-		Delete: apierrors.NewInternalError(errors.New("etcd leader changed")),
-		Patch:  apierrors.NewTooManyRequests("slow down", 1),
+		apiserver.Update: apierrors.NewConflict(schema.GroupResource{Group: "apps", Resource: "replicasets"}, "a", errors.New("the object has been modified")),
+		apiserver.Delete: apierrors.NewInternalError(errors.New("etcd leader changed")),
+		apiserver.Patch:  apierrors.NewTooManyRequests("slow down", 1),
 	}
 	a := gcCreateRS(t, s, "a")
 	b := gcCreateRS(t, s, "b")
-	gcCreatePod(t, s, "a-0", OwnerReference(a))
-	gcCreatePod(t, s, "b-0", OwnerReference(b))
+	gcCreatePod(t, s, "a-0", apiserver.OwnerReference(a))
+	gcCreatePod(t, s, "b-0", apiserver.OwnerReference(b))
 	gcSettle(t, w)
 
-	gcDelete(t, s, ReplicaSets, "a", metav1.DeletePropagationOrphan)
-	gcDelete(t, s, ReplicaSets, "b", metav1.DeletePropagationBackground)
+	gcDelete(t, s, apiserver.ReplicaSets, "a", metav1.DeletePropagationOrphan)
+	gcDelete(t, s, apiserver.ReplicaSets, "b", metav1.DeletePropagationBackground)
 	gcSettle(t, w)
 
-	_, ok := gcLookup(s, ReplicaSets, "a")
+	_, ok := gcLookup(s, apiserver.ReplicaSets, "a")
 	assert.False(t, ok, "the orphan finalizer is removed despite a conflict")
-	a0, ok := gcLookup(s, Pods, "a-0")
+	a0, ok := gcLookup(s, apiserver.Pods, "a-0")
 	require.True(t, ok)
 	assert.Empty(t, a0.GetOwnerReferences(), "released despite a throttled patch")
-	_, ok = gcLookup(s, Pods, "b-0")
+	_, ok = gcLookup(s, apiserver.Pods, "b-0")
 	assert.False(t, ok, "deleted despite a server error")
 
-	codes := map[Verb][]int{}
+	codes := map[apiserver.Verb][]int{}
 	for _, op := range gcOps(s, "") {
-		if v := Verb(op.Verb); v == Update || v == Delete || v == Patch {
+		if v := apiserver.Verb(op.Verb); v == apiserver.Update || v == apiserver.Delete || v == apiserver.Patch {
 			codes[v] = append(codes[v], op.Code)
 		}
 	}
-	assert.Equal(t, []int{409, 200}, codes[Update])
-	assert.Equal(t, []int{500, 200}, codes[Delete])
-	assert.Equal(t, []int{429, 200}, codes[Patch])
+	assert.Equal(t, []int{409, 200}, codes[apiserver.Update])
+	assert.Equal(t, []int{500, 200}, codes[apiserver.Delete])
+	assert.Equal(t, []int{429, 200}, codes[apiserver.Patch])
 }
 
 func TestGCRequestsAreRecordedAsTheCollector(t *testing.T) {
 	w, s, _ := gcServer(t)
 	watches := map[string]bool{}
-	for _, op := range gcOps(s, Watch) {
+	for _, op := range gcOps(s, apiserver.Watch) {
 		watches[op.Kind] = true
 	}
 	lists := map[string]bool{}
-	for _, op := range gcOps(s, List) {
+	for _, op := range gcOps(s, apiserver.List) {
 		lists[op.Kind] = true
 	}
-	for _, k := range Kinds {
+	for _, k := range apiserver.Kinds {
 		assert.True(t, watches[string(k)], "watches %s", k)
 		assert.True(t, lists[string(k)], "lists %s", k)
 	}
@@ -528,7 +540,7 @@ func TestGCRequestsAreRecordedAsTheCollector(t *testing.T) {
 	var keys []string
 	for _, op := range s.History().Ops() {
 		if op.Key == "default/p0" || op.Key == "default/ghost" {
-			assert.Equal(t, GarbageCollectorClient, op.Client)
+			assert.Equal(t, ClientGarbageCollector, op.Client)
 			keys = append(keys, op.Verb+" "+op.Kind+" "+op.Key)
 		}
 	}
@@ -542,7 +554,7 @@ func TestGCRequestsAreRecordedAsTheCollector(t *testing.T) {
 func TestGCIsDeterministicAndIdleWhenNothingHappens(t *testing.T) {
 	run := func() (string, uint64) {
 		w := sim.New(7, sim.Limits{MaxTime: 48 * time.Hour})
-		s := New(w, DefaultConfig())
+		s := apiserver.New(w, apiserver.DefaultConfig())
 		StartGarbageCollector(s)
 		w.RunUntil(time.Second)
 		for i, policy := range []metav1.DeletionPropagation{metav1.DeletePropagationBackground,
@@ -550,15 +562,15 @@ func TestGCIsDeterministicAndIdleWhenNothingHappens(t *testing.T) {
 			name := "rs-" + strconv.Itoa(i)
 			rs := gcCreateRS(t, s, name)
 			for j := 0; j < 5; j++ {
-				gcCreatePod(t, s, name+"-"+strconv.Itoa(j), OwnerReference(rs))
+				gcCreatePod(t, s, name+"-"+strconv.Itoa(j), apiserver.OwnerReference(rs))
 			}
 			w.RunUntil(w.Elapsed() + time.Second)
-			gcDelete(t, s, ReplicaSets, name, policy)
+			gcDelete(t, s, apiserver.ReplicaSets, name, policy)
 		}
 		out := w.Run()
 		require.Equal(t, sim.Idle, out.Verdict)
 		for j := 0; j < 5; j++ {
-			_, ok := gcLookup(s, Pods, "rs-0-"+strconv.Itoa(j))
+			_, ok := gcLookup(s, apiserver.Pods, "rs-0-"+strconv.Itoa(j))
 			require.False(t, ok, "collected")
 		}
 		events := w.Events()
@@ -576,13 +588,42 @@ func TestGCStop(t *testing.T) {
 	w, s, gc := gcServer(t)
 	gcCreatePod(t, s, "before", gcGhostRef("ghost", "made-up-uid"))
 	gcSettle(t, w)
-	_, ok := gcLookup(s, Pods, "before")
+	_, ok := gcLookup(s, apiserver.Pods, "before")
 	require.False(t, ok, "collected while running")
 
 	gc.Stop()
 	gcCreatePod(t, s, "after", gcGhostRef("ghost", "made-up-uid"))
 	gcSettle(t, w)
-	_, ok = gcLookup(s, Pods, "after")
+	_, ok = gcLookup(s, apiserver.Pods, "after")
 	assert.True(t, ok, "not after Stop")
 	assert.Empty(t, gcWritesTo(s, "default/after"))
+}
+
+func gcFrontendRS() *appsv1.ReplicaSet {
+	replicas := int32(1)
+	return &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "frontend", Labels: map[string]string{"tier": "frontend"}},
+		Spec: appsv1.ReplicaSetSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frontend"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"tier": "frontend"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "php-redis", Image: "gb-frontend:v5"}}},
+			},
+		},
+	}
+}
+
+func gcBarePod(name string, lbls map[string]string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: lbls},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.25"}}},
+	}
+}
+
+func gcServe(t *testing.T, s *apiserver.Server, req *apiserver.Request) *apiserver.Response {
+	t.Helper()
+	resp := s.Serve(req)
+	require.NoError(t, resp.Err)
+	return resp
 }

@@ -1,30 +1,26 @@
-package apiserver
+package cluster
 
 import (
 	"encoding/json"
-	"fmt"
-	"runtime/debug"
 	"slices"
-	"time"
+	"strconv"
 
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 )
 
-// GarbageCollectorClient is the client name of the garbage collector's
+// ClientGarbageCollector is the client name of the garbage collector's
 // requests in the history, and the name of its actor (sim.Group).
-const GarbageCollectorClient = "garbage-collector"
+const ClientGarbageCollector = "garbage-collector"
 
 const (
-	gcWorkers         = 20                   // items processed at once per queue (upstream's --concurrent-gc-syncs)
-	gcRetryBase       = 5 * time.Millisecond // per-item backoff after an error, doubling…
-	gcRetryMax        = 1000 * time.Second   // …up to this (client-go's default controller rate limiter)
-	gcRewatchDelay    = time.Second          // before watching again after a watch ended, or listing again after an error
-	gcOrphanBatch     = 100                  // dependents patched concurrently when orphaning
-	gcConflictRetries = 5                    // read-modify-write attempts when removing a finalizer
+	gcMaxWorkers      = 20  // workers per queue (upstream's --concurrent-gc-syncs)
+	gcOrphanBatch     = 100 // dependents patched concurrently when orphaning
+	gcConflictRetries = 5   // read-modify-write attempts when removing a finalizer
 )
 
 // GarbageCollector is the simulated kube-controller-manager garbage collector:
@@ -32,61 +28,150 @@ const (
 // Orphan and Foreground deletion policies.
 //
 // Like upstream it works from its own dependency graph, fed only by its
-// watches (one per kind, with the server's default watch delay), so it sees the
-// world late; an owner its graph does not know is verified with a live GET
-// before a dependent is acted on. Everything it changes goes through ordinary
-// API requests (Server.Do), recorded in the history under the client
-// "garbage-collector". Work is event-driven: graph changes enqueue uids, and a
-// few workers (coroutines of the actor, started on demand) process them, with
-// a per-item exponential backoff after errors. Nothing polls.
+// informers (one per kind, with the server's default watch delay), so it sees
+// the world late; an owner its graph does not know is verified with a live
+// GET before a dependent is acted on. It runs on the controller runtime as
+// upstream's runs on client-go: graph changes enqueue uids on two work queues
+// (attemptToDelete, attemptToOrphan) with the default controller rate limiter,
+// and an item that fails is retried rate-limited. Everything it changes goes
+// through ordinary API requests, recorded in the history under the client
+// ClientGarbageCollector. Nothing polls: workers (coroutines, up to gcMaxWorkers
+// per queue) start once every informer has synced and only while their queue
+// has items, so an idle collector holds no coroutine.
 type GarbageCollector struct {
-	s     *Server
-	w     *sim.World
-	group *sim.Group
-	graph *gcGraph
+	ctx       *controller.Context
+	informers []*controller.Informer // one per served kind, in apiserver.Kinds order
+	graph     *gcGraph
+	synced    bool
+	stopped   bool
 
-	watchers map[Kind]*Watcher
-	listed   map[Kind]bool
-	synced   bool
-	stopped  bool
-
-	attemptToDelete *gcQueue // dependents to check, and owners deleted in the foreground
-	attemptToOrphan *gcQueue // owners deleted with the Orphan policy
+	attemptToDelete *gcWorkers // dependents to check, and owners deleted in the foreground
+	attemptToOrphan *gcWorkers // owners deleted with the Orphan policy
 }
 
-// StartGarbageCollector starts the garbage collector of s. Its workers start
-// once every kind has been listed (the graph is complete enough to act on).
-func StartGarbageCollector(s *Server) *GarbageCollector {
-	gc := &GarbageCollector{
-		s: s, w: s.World(), group: s.World().NewGroup(GarbageCollectorClient),
-		graph:    newGCGraph(),
-		watchers: map[Kind]*Watcher{}, listed: map[Kind]bool{},
+// gcWorkers is a work queue and the workers that drain it.
+type gcWorkers struct {
+	*controller.Queue[types.UID]
+	name     string
+	process  func(types.UID) error
+	busy     int // workers started and not yet ended
+	inflight int // workers processing an item
+}
+
+// StartGarbageCollector starts a garbage collector against api (New starts
+// the cluster's own; a test of a bare API server starts one with this). Its
+// workers start once every kind has been listed (the graph is complete
+// enough to act on).
+func StartGarbageCollector(api *apiserver.Server) *GarbageCollector {
+	ctx := controller.NewContext(ClientGarbageCollector, api)
+	gc := &GarbageCollector{ctx: ctx, graph: newGCGraph()}
+	gc.attemptToDelete = gc.newWorkers("attempt-to-delete", gc.attemptToDeleteItem)
+	gc.attemptToOrphan = gc.newWorkers("attempt-to-orphan", gc.attemptToOrphanItem)
+	ctx.Group().OnFailure(func(sim.Failure) { gc.Stop() })
+	for _, kind := range apiserver.Kinds {
+		inf := ctx.Informer(kind)
+		for _, idx := range []string{controller.IndexNamespace, controller.IndexOwnerUID, controller.IndexLabel} {
+			inf.RemoveIndex(idx) // the graph is its index
+		}
+		inf.AddHandler(controller.Handler{
+			OnAdd: gc.upsert,
+			OnUpdate: func(old, cur apiserver.Object) {
+				if old.GetUID() != cur.GetUID() {
+					gc.remove(old.GetUID()) // replaced while the collector was not watching
+				}
+				gc.upsert(cur)
+			},
+			OnDelete: func(obj apiserver.Object) { gc.remove(obj.GetUID()) },
+			OnSync:   gc.onSync,
+		})
+		gc.informers = append(gc.informers, inf)
 	}
-	gc.attemptToDelete = newGCQueue(gc, "attempt-to-delete", gc.attemptToDeleteItem)
-	gc.attemptToOrphan = newGCQueue(gc, "attempt-to-orphan", gc.attemptToOrphanItem)
-	gc.group.OnFailure(func(sim.Failure) { gc.Stop() })
-	for _, k := range Kinds {
-		gc.watchKind(k)
+	for _, inf := range gc.informers {
+		inf.Start()
 	}
 	return gc
 }
 
+func (gc *GarbageCollector) newWorkers(name string, process func(types.UID) error) *gcWorkers {
+	ws := &gcWorkers{Queue: controller.NewQueue[types.UID](gc.ctx.World(), "garbage_collector_"+name, nil),
+		name: name, process: process}
+	ws.OnReady(func() { gc.kick(ws) })
+	return ws
+}
+
+// onSync starts the workers once every informer has listed.
+func (gc *GarbageCollector) onSync() {
+	if gc.synced || !gc.Synced() {
+		return
+	}
+	gc.synced = true
+	gc.kick(gc.attemptToDelete)
+	gc.kick(gc.attemptToOrphan)
+}
+
 // Synced reports whether every kind has been listed once.
-func (gc *GarbageCollector) Synced() bool { return gc.synced }
+func (gc *GarbageCollector) Synced() bool {
+	for _, inf := range gc.informers {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
 
 // Stop ends the garbage collector's watches; its workers stop after the item
 // they are processing.
 func (gc *GarbageCollector) Stop() {
-	gc.stopped = true
-	for _, k := range Kinds {
-		if wt := gc.watchers[k]; wt != nil {
-			wt.Stop()
-		}
+	if gc.stopped {
+		return
 	}
+	gc.stopped = true
+	for _, inf := range gc.informers {
+		inf.Stop()
+	}
+	gc.attemptToDelete.ShutDown()
+	gc.attemptToOrphan.ShutDown()
 }
 
 // Watcher is the garbage collector's current watch of a kind (for fault injection).
-func (gc *GarbageCollector) Watcher(kind Kind) *Watcher { return gc.watchers[kind] }
+func (gc *GarbageCollector) Watcher(kind apiserver.Kind) *apiserver.Watcher {
+	return gc.ctx.Informer(kind).Watcher()
+}
+
+// Context is the collector's controller context (its client, group and informers).
+func (gc *GarbageCollector) Context() *controller.Context { return gc.ctx }
+
+// kick starts workers for queued items no worker is about to take.
+func (gc *GarbageCollector) kick(ws *gcWorkers) {
+	for gc.synced && !gc.stopped && ws.busy < gcMaxWorkers && ws.busy-ws.inflight < ws.Len() {
+		ws.busy++
+		gc.ctx.Go(ws.name, func() { gc.work(ws) })
+	}
+}
+
+// work drains the queue, as upstream's runAttemptToDeleteWorker: an item that
+// failed is retried rate-limited, one that succeeded is forgotten.
+func (gc *GarbageCollector) work(ws *gcWorkers) {
+	defer func() { ws.busy-- }()
+	for !gc.stopped && ws.Len() > 0 {
+		uid, _ := ws.Get() // an item is queued: Get does not park
+		ws.inflight++
+		err := ws.process(uid)
+		ws.inflight--
+		if err != nil {
+			ws.AddRateLimited(uid)
+		} else {
+			ws.Forget(uid)
+		}
+		ws.Done(uid)
+	}
+}
+
+// call sends a request as the collector and waits (parks the worker) for the
+// response. Response objects are shared with the server: copy before changing.
+func (gc *GarbageCollector) call(req *apiserver.Request) *apiserver.Response {
+	return gc.ctx.Client().Do(req)
+}
 
 // ---------------------------------------------------------------------------
 // The dependency graph.
@@ -96,7 +181,7 @@ func (gc *GarbageCollector) Watcher(kind Kind) *Watcher { return gc.watchers[kin
 // yet, or already deleted): upstream's "virtual" node.
 type gcNode struct {
 	uid          types.UID
-	kind         Kind
+	kind         apiserver.Kind
 	namespace    string
 	name         string
 	rv           uint64 // resourceVersion of the state last observed
@@ -150,7 +235,7 @@ func (n *gcNode) hasBlockingDependents() bool {
 
 // gcOwnerKey is where an owner reference points: kind, namespace, name and uid.
 type gcOwnerKey struct {
-	kind      Kind
+	kind      apiserver.Kind
 	namespace string
 	name      string
 	uid       types.UID
@@ -176,12 +261,12 @@ func newGCGraph() *gcGraph {
 // not serve, a namespaced owner of a cluster-scoped object): those are never
 // acted on, as upstream keeps retrying rather than deleting.
 func gcOwnerIdentity(ns string, ref metav1.OwnerReference) (gcOwnerKey, bool) {
-	info, served := kindInfos[Kind(ref.Kind)]
-	if !served {
+	kind := apiserver.Kind(ref.Kind)
+	if !slices.Contains(apiserver.Kinds, kind) {
 		return gcOwnerKey{}, false
 	}
-	id := gcOwnerKey{kind: info.kind, name: ref.Name, uid: ref.UID}
-	if info.namespaced {
+	id := gcOwnerKey{kind: kind, name: ref.Name, uid: ref.UID}
+	if apiserver.Namespaced(kind) {
 		if ns == "" {
 			return gcOwnerKey{}, false
 		}
@@ -205,16 +290,16 @@ func cmpUID(a, b types.UID) int {
 }
 
 // upsert records an added or modified object (from a watch event or a list).
-func (gc *GarbageCollector) upsert(obj Object) {
+func (gc *GarbageCollector) upsert(obj apiserver.Object) {
 	g := gc.graph
 	uid := obj.GetUID()
 	n := g.nodes[uid]
 	// An observed node is not gone (remove unobserves what it marks gone), so
 	// only a node not observed needs the gone check.
 	if (n == nil || !n.observed) && g.gone[uid] {
-		return // a list that raced the watch: the deletion is already known
+		return // its deletion was seen already, and uids are never reused
 	}
-	rv, _ := parseRV(obj.GetResourceVersion())
+	rv, _ := strconv.ParseUint(obj.GetResourceVersion(), 10, 64)
 	if n != nil && n.observed && rv <= n.rv {
 		return // not newer than what the graph holds
 	}
@@ -224,23 +309,23 @@ func (gc *GarbageCollector) upsert(obj Object) {
 	}
 	wasDeletingDependents := n.observed && n.deletingDependents()
 	wasOrphaning := n.observed && n.orphaning()
-	n.kind, n.namespace, n.name = KindOf(obj), obj.GetNamespace(), obj.GetName()
+	n.kind, n.namespace, n.name = apiserver.KindOf(obj), obj.GetNamespace(), obj.GetName()
 	n.rv, n.observed = rv, true
 	n.beingDeleted = obj.GetDeletionTimestamp() != nil
 	n.finalizers = obj.GetFinalizers()
 	gc.setOwners(n, obj.GetOwnerReferences())
 
 	if n.orphaning() && !wasOrphaning {
-		gc.attemptToOrphan.add(uid)
+		gc.attemptToOrphan.Add(uid)
 	}
 	if n.deletingDependents() && !wasDeletingDependents {
 		for _, d := range n.sortedDependents() {
-			gc.attemptToDelete.add(d.uid)
+			gc.attemptToDelete.Add(d.uid)
 		}
-		gc.attemptToDelete.add(uid)
+		gc.attemptToDelete.Add(uid)
 	}
 	if gc.needsAttention(n) {
-		gc.attemptToDelete.add(uid)
+		gc.attemptToDelete.Add(uid)
 	}
 }
 
@@ -261,7 +346,7 @@ func (gc *GarbageCollector) setOwners(n *gcNode, refs []metav1.OwnerReference) {
 		}
 		if blocksOwnerDeletion(old[i]) && !blocksOwnerDeletion(ref) {
 			if o := gc.graph.nodes[ref.UID]; o != nil && o.deletingDependents() {
-				gc.attemptToDelete.add(o.uid) // one fewer dependent to wait for
+				gc.attemptToDelete.Add(o.uid) // one fewer dependent to wait for
 			}
 		}
 	}
@@ -272,8 +357,8 @@ func (gc *GarbageCollector) link(n *gcNode, ref metav1.OwnerReference) {
 	g := gc.graph
 	o := g.nodes[ref.UID]
 	if o == nil {
-		o = &gcNode{uid: ref.UID, kind: Kind(ref.Kind), name: ref.Name}
-		if Namespaced(o.kind) {
+		o = &gcNode{uid: ref.UID, kind: apiserver.Kind(ref.Kind), name: ref.Name}
+		if apiserver.Namespaced(o.kind) {
 			o.namespace = n.namespace
 		}
 		g.nodes[ref.UID] = o
@@ -285,7 +370,7 @@ func (gc *GarbageCollector) link(n *gcNode, ref metav1.OwnerReference) {
 	if o.orphaning() {
 		// A dependent the orphaning pass may have missed (the graph is late):
 		// orphan again, or it would be collected once the owner is gone.
-		gc.attemptToOrphan.add(o.uid)
+		gc.attemptToOrphan.Add(o.uid)
 	}
 }
 
@@ -297,7 +382,7 @@ func (gc *GarbageCollector) unlink(n *gcNode, owner types.UID) {
 	}
 	delete(o.dependents, n.uid)
 	if o.deletingDependents() {
-		gc.attemptToDelete.add(o.uid) // maybe the last dependent it waited for
+		gc.attemptToDelete.Add(o.uid) // maybe the last dependent it waited for
 	}
 	if !o.observed && len(o.dependents) == 0 {
 		delete(g.nodes, owner)
@@ -323,28 +408,7 @@ func (gc *GarbageCollector) remove(uid types.UID) {
 		delete(g.nodes, uid)
 	}
 	for _, d := range deps {
-		gc.attemptToDelete.add(d.uid)
-	}
-}
-
-// replace applies a list of a kind: objects in it are upserted; observed
-// objects of the kind missing from it, and not seen after it, were deleted
-// while the collector was not watching.
-func (gc *GarbageCollector) replace(kind Kind, items []Object, listRV uint64) {
-	listed := make(map[types.UID]bool, len(items))
-	for _, obj := range items {
-		listed[obj.GetUID()] = true
-		gc.upsert(obj)
-	}
-	var missing []types.UID
-	for uid, n := range gc.graph.nodes {
-		if n.observed && n.kind == kind && !listed[uid] && n.rv <= listRV {
-			missing = append(missing, uid)
-		}
-	}
-	slices.SortFunc(missing, cmpUID)
-	for _, uid := range missing {
-		gc.remove(uid)
+		gc.attemptToDelete.Add(d.uid)
 	}
 }
 
@@ -372,191 +436,7 @@ func (gc *GarbageCollector) needsAttention(n *gcNode) bool {
 }
 
 // ---------------------------------------------------------------------------
-// Watches.
-
-// watchKind watches a kind, then lists it once the watch is surely
-// registered: the list fills in what existed before the watch began, and the
-// graph keeps whichever state of an object is newer. (Watching from the list's
-// resourceVersion would miss events on a server still at resourceVersion 0,
-// where a watch from "0" starts at its registration.)
-func (gc *GarbageCollector) watchKind(kind Kind) {
-	if gc.stopped {
-		return
-	}
-	var wt *Watcher
-	wt = gc.s.Watch(WatchOptions{Client: GarbageCollectorClient, Kind: kind}, func(ev Event) {
-		gc.guard(func() { gc.onEvent(wt, ev) })
-	})
-	gc.watchers[kind] = wt
-	gc.w.After(gc.watchLatencyBound(), func() { gc.list(kind, wt) })
-}
-
-// watchLatencyBound is the longest a watch request can take to register.
-func (gc *GarbageCollector) watchLatencyBound() time.Duration {
-	d, ok := gc.s.cfg.Latency[Watch]
-	if !ok {
-		d = gc.s.cfg.DefaultLatency
-	}
-	return max(d.Min, d.Max)
-}
-
-func (gc *GarbageCollector) list(kind Kind, wt *Watcher) {
-	if gc.stopped || gc.watchers[kind] != wt || wt.Closed() {
-		return
-	}
-	gc.s.Do(&Request{Client: GarbageCollectorClient, Verb: List, Kind: kind}, func(resp *Response) {
-		gc.guard(func() {
-			if gc.stopped || gc.watchers[kind] != wt || wt.Closed() {
-				return // superseded by a newer watch, which lists for itself
-			}
-			if resp.Err != nil {
-				gc.w.After(gcRewatchDelay, func() { gc.list(kind, wt) })
-				return
-			}
-			rv, _ := parseRV(resp.ResourceVersion)
-			gc.replace(kind, resp.Items, rv)
-			if !gc.listed[kind] {
-				gc.listed[kind] = true
-				if len(gc.listed) == len(Kinds) {
-					gc.synced = true
-					gc.attemptToDelete.kick()
-					gc.attemptToOrphan.kick()
-				}
-			}
-		})
-	})
-}
-
-func (gc *GarbageCollector) onEvent(wt *Watcher, ev Event) {
-	if gc.stopped || gc.watchers[ev.Kind] != wt {
-		return
-	}
-	switch ev.Type {
-	case watch.Added, watch.Modified:
-		gc.upsert(ev.Object)
-	case watch.Deleted:
-		gc.remove(ev.Object.GetUID())
-	case watch.Error:
-		kind := ev.Kind
-		gc.w.After(gcRewatchDelay, func() {
-			if gc.watchers[kind] == wt {
-				gc.watchKind(kind)
-			}
-		})
-	}
-}
-
-// guard runs an event handler of the collector: a panic becomes a failure of
-// the actor (and stops it) instead of a crash of the harness.
-func (gc *GarbageCollector) guard(fn func()) {
-	if gc.group.Failed() {
-		return
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			gc.group.Fail(fmt.Sprint(r), string(debug.Stack()))
-		}
-	}()
-	fn()
-}
-
-// ---------------------------------------------------------------------------
-// Work queues.
-
-// gcQueue is a work queue of uids with client-go's semantics: an item is
-// queued at most once, is never processed by two workers at once (added
-// meanwhile, it is queued again when its worker is done), and is retried with
-// a per-item exponential backoff after an error. Workers are coroutines of
-// the collector, started when there is work and ended when there is none.
-type gcQueue struct {
-	gc         *GarbageCollector
-	name       string
-	process    func(types.UID) error
-	items      []types.UID
-	dirty      map[types.UID]bool
-	processing map[types.UID]bool
-	failures   map[types.UID]int
-	busy       int // workers started and not yet ended
-}
-
-func newGCQueue(gc *GarbageCollector, name string, process func(types.UID) error) *gcQueue {
-	return &gcQueue{gc: gc, name: name, process: process,
-		dirty: map[types.UID]bool{}, processing: map[types.UID]bool{}, failures: map[types.UID]int{}}
-}
-
-func (q *gcQueue) add(uid types.UID) {
-	if q.dirty[uid] {
-		return
-	}
-	q.dirty[uid] = true
-	if q.processing[uid] {
-		return
-	}
-	q.items = append(q.items, uid)
-	q.kick()
-}
-
-// kick starts workers for queued items, once the graph is synced.
-func (q *gcQueue) kick() {
-	gc := q.gc
-	for gc.synced && !gc.stopped && q.busy < gcWorkers && q.busy-len(q.processing) < len(q.items) {
-		q.busy++
-		gc.group.Go(q.name, q.work)
-	}
-}
-
-func (q *gcQueue) work() {
-	defer func() { q.busy-- }()
-	for !q.gc.stopped && len(q.items) > 0 {
-		uid := q.items[0]
-		q.items = q.items[1:]
-		delete(q.dirty, uid)
-		q.processing[uid] = true
-		err := q.process(uid)
-		delete(q.processing, uid)
-		if err != nil {
-			q.failures[uid]++
-			q.gc.w.After(gcRetryDelay(q.failures[uid]), func() { q.add(uid) })
-		} else {
-			delete(q.failures, uid)
-		}
-		if q.dirty[uid] {
-			q.items = append(q.items, uid)
-		}
-	}
-	if len(q.items) == 0 {
-		q.items = nil // let the backing array go
-	}
-}
-
-func gcRetryDelay(failures int) time.Duration {
-	d := gcRetryBase
-	for i := 1; i < failures && d < gcRetryMax; i++ {
-		d *= 2
-	}
-	return min(d, gcRetryMax)
-}
-
-// ---------------------------------------------------------------------------
 // Processing.
-
-// call sends a request as the collector and waits (parks the worker) for the
-// response. Response objects are shared with the server: copy before changing.
-func (gc *GarbageCollector) call(req *Request) *Response {
-	req.Client = GarbageCollectorClient
-	w := gc.w
-	p := w.Current()
-	if p == nil {
-		panic("garbage collector: an API call outside a coroutine")
-	}
-	var resp *Response
-	gc.s.Do(req, func(r *Response) {
-		resp = r
-		w.Wake(p)
-	})
-	w.Park()
-	return resp
-}
 
 type gcOwnerState int
 
@@ -588,7 +468,7 @@ func (gc *GarbageCollector) attemptToDeleteItem(uid types.UID) error {
 		// owners all look fine to the graph.
 		return nil
 	}
-	resp := gc.call(&Request{Verb: Get, Kind: n.kind, Namespace: n.namespace, Name: n.name})
+	resp := gc.call(&apiserver.Request{Verb: apiserver.Get, Kind: n.kind, Namespace: n.namespace, Name: n.name})
 	if apierrors.IsNotFound(resp.Err) {
 		return nil
 	}
@@ -672,7 +552,7 @@ func (gc *GarbageCollector) classify(ns string, ref metav1.OwnerReference) (gcOw
 	}
 	// Unknown to the graph, or (as far as the graph knows) waiting for its
 	// dependents, which would make this one go: ask the server.
-	resp := gc.call(&Request{Verb: Get, Kind: id.kind, Namespace: id.namespace, Name: id.name})
+	resp := gc.call(&apiserver.Request{Verb: apiserver.Get, Kind: id.kind, Namespace: id.namespace, Name: id.name})
 	if apierrors.IsNotFound(resp.Err) {
 		g.absent[id] = true
 		return ownerDangling, nil
@@ -702,7 +582,7 @@ func (gc *GarbageCollector) attemptToOrphanItem(uid types.UID) error {
 	var firstErr error
 	for start := 0; start < len(deps); start += gcOrphanBatch {
 		batch := deps[start:min(start+gcOrphanBatch, len(deps))]
-		gc.w.Parallel(len(batch), func(i int) {
+		gc.ctx.Parallel(len(batch), func(i int) {
 			d := batch[i]
 			if err := gc.patch(d, removeOwnersPatch(d.uid, []types.UID{uid})); err != nil && firstErr == nil {
 				firstErr = err
@@ -718,7 +598,7 @@ func (gc *GarbageCollector) attemptToOrphanItem(uid types.UID) error {
 // patch applies a strategic merge patch to n. A patch carries n's uid as a
 // precondition: NotFound or a Conflict means n is gone or was replaced.
 func (gc *GarbageCollector) patch(n *gcNode, patch []byte) error {
-	resp := gc.call(&Request{Verb: Patch, Kind: n.kind, Namespace: n.namespace, Name: n.name,
+	resp := gc.call(&apiserver.Request{Verb: apiserver.Patch, Kind: n.kind, Namespace: n.namespace, Name: n.name,
 		PatchType: types.StrategicMergePatchType, Patch: patch})
 	if resp.Err == nil || apierrors.IsNotFound(resp.Err) || apierrors.IsConflict(resp.Err) {
 		return nil
@@ -729,7 +609,7 @@ func (gc *GarbageCollector) patch(n *gcNode, patch []byte) error {
 // deleteObject deletes n with a uid precondition.
 func (gc *GarbageCollector) deleteObject(n *gcNode, policy metav1.DeletionPropagation) error {
 	uid := n.uid
-	resp := gc.call(&Request{Verb: Delete, Kind: n.kind, Namespace: n.namespace, Name: n.name,
+	resp := gc.call(&apiserver.Request{Verb: apiserver.Delete, Kind: n.kind, Namespace: n.namespace, Name: n.name,
 		Delete: &metav1.DeleteOptions{PropagationPolicy: &policy, Preconditions: &metav1.Preconditions{UID: &uid}}})
 	if resp.Err == nil || apierrors.IsNotFound(resp.Err) || apierrors.IsConflict(resp.Err) {
 		return nil
@@ -741,7 +621,7 @@ func (gc *GarbageCollector) deleteObject(n *gcNode, policy metav1.DeletionPropag
 // resourceVersion as a precondition, read again after a conflict.
 func (gc *GarbageCollector) removeFinalizer(n *gcNode, finalizer string) error {
 	for attempt := 1; ; attempt++ {
-		resp := gc.call(&Request{Verb: Get, Kind: n.kind, Namespace: n.namespace, Name: n.name})
+		resp := gc.call(&apiserver.Request{Verb: apiserver.Get, Kind: n.kind, Namespace: n.namespace, Name: n.name})
 		if apierrors.IsNotFound(resp.Err) {
 			return nil
 		}
@@ -752,9 +632,9 @@ func (gc *GarbageCollector) removeFinalizer(n *gcNode, finalizer string) error {
 		if cur.GetUID() != n.uid || !slices.Contains(cur.GetFinalizers(), finalizer) {
 			return nil
 		}
-		obj := copyOf(cur)
+		obj := cur.DeepCopyObject().(apiserver.Object)
 		obj.SetFinalizers(slices.DeleteFunc(slices.Clone(cur.GetFinalizers()), func(f string) bool { return f == finalizer }))
-		resp = gc.call(&Request{Verb: Update, Kind: n.kind, Namespace: n.namespace, Name: n.name, Object: obj})
+		resp = gc.call(&apiserver.Request{Verb: apiserver.Update, Kind: n.kind, Namespace: n.namespace, Name: n.name, Object: obj})
 		if resp.Err == nil || apierrors.IsNotFound(resp.Err) {
 			return nil
 		}
@@ -781,7 +661,7 @@ func unblockOwnersPatch(dependent types.UID, refs []metav1.OwnerReference) []byt
 	var out []metav1.OwnerReference
 	for _, r := range refs {
 		if blocksOwnerDeletion(r) {
-			r.BlockOwnerDeletion = ptr(false)
+			r.BlockOwnerDeletion = new(bool)
 			out = append(out, r)
 		}
 	}

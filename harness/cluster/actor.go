@@ -1,0 +1,47 @@
+package cluster
+
+import (
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// onEventFunc is how an actor takes a change of a cached object: typ is
+// Added, Modified or Deleted, key is "namespace/name" ("name" for nodes), old
+// is the previous cached object (nil for Added; for Deleted, obj itself).
+type onEventFunc func(typ watch.EventType, key string, obj, old apiserver.Object)
+
+// actorHandler adapts an actor's callback to an informer's handler. An object
+// replaced under the same name while the actor was not watching (the list
+// reports it as an update to another uid) reaches the actor as a deletion and
+// an addition: upstream's scheduler (updatePodInCache) and kubelet (pods keyed
+// by uid) take it that way. onSync, if not nil, runs after every (re)list.
+func actorHandler(fn onEventFunc, onSync func()) controller.Handler {
+	return controller.Handler{
+		OnAdd: func(obj apiserver.Object) { fn(watch.Added, podKey(obj), obj, nil) },
+		OnUpdate: func(old, cur apiserver.Object) {
+			key := podKey(cur)
+			if old.GetUID() != cur.GetUID() {
+				fn(watch.Deleted, key, old, old)
+				fn(watch.Added, key, cur, nil)
+				return
+			}
+			fn(watch.Modified, key, cur, old)
+		},
+		OnDelete: func(obj apiserver.Object) { fn(watch.Deleted, podKey(obj), obj, obj) },
+		OnSync:   onSync,
+	}
+}
+
+// actorInformer is the informer of kind in the actor's context, with fn (and
+// onSync) as its handler. Actors keep indexes of their own (podIndex), so the
+// informer keeps none: with several informers of every pod in the cluster,
+// the built-in indexes would cost more than all the actors' work.
+func actorInformer(ctx *controller.Context, kind apiserver.Kind, fn onEventFunc, onSync func()) *controller.Informer {
+	inf := ctx.Informer(kind)
+	for _, idx := range []string{controller.IndexNamespace, controller.IndexOwnerUID, controller.IndexLabel} {
+		inf.RemoveIndex(idx)
+	}
+	inf.AddHandler(actorHandler(fn, onSync))
+	return inf
+}
