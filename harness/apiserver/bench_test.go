@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube/kubetest"
+
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -26,7 +28,7 @@ func benchServer(b *testing.B) (*sim.World, *Server) {
 // of a pod through Do (latency, history, two watchers), per iteration.
 func BenchmarkAPICreateUpdateDelete(b *testing.B) {
 	w, s := benchServer(b)
-	tmpl := barePod("", map[string]string{"app": "bench"})
+	tmpl := kubetest.BarePod("", map[string]string{"app": "bench"})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -56,7 +58,7 @@ func BenchmarkAPICreateUpdateDelete(b *testing.B) {
 // BenchmarkAPIGet: one uncached get through Do.
 func BenchmarkAPIGet(b *testing.B) {
 	w, s := benchServer(b)
-	s.Serve(&Request{Verb: Create, Kind: Pods, Object: barePod("p", nil)})
+	s.Serve(&Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("p", nil)})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

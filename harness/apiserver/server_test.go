@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube/kubetest"
+
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,27 +28,6 @@ func newTestServer(t *testing.T) (*sim.World, *Server) {
 	return w, New(w, DefaultConfig())
 }
 
-func frontendRS(replicas int32) *appsv1.ReplicaSet {
-	return &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend", Labels: map[string]string{"tier": "frontend"}},
-		Spec: appsv1.ReplicaSetSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frontend"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"tier": "frontend"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "php-redis", Image: "gb-frontend:v5"}}},
-			},
-		},
-	}
-}
-
-func barePod(name string, lbls map[string]string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: lbls},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.25"}}},
-	}
-}
-
 func mustServe(t *testing.T, s *Server, req *Request) *Response {
 	t.Helper()
 	resp := s.Serve(req)
@@ -56,7 +37,7 @@ func mustServe(t *testing.T, s *Server, req *Request) *Response {
 
 func TestCreateSetsServerFields(t *testing.T) {
 	_, s := newTestServer(t)
-	resp := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+	resp := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)})
 	rs := resp.Object.(*appsv1.ReplicaSet)
 	assert.Equal(t, "default", rs.Namespace)
 	assert.NotEmpty(t, rs.UID)
@@ -65,7 +46,7 @@ func TestCreateSetsServerFields(t *testing.T) {
 	assert.Equal(t, sim.Epoch, rs.CreationTimestamp.Time)
 	assert.Equal(t, corev1.RestartPolicyAlways, rs.Spec.Template.Spec.RestartPolicy, "defaulted")
 
-	_, err := s.Serve(&Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}).Object, s.Serve(&Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}).Err
+	_, err := s.Serve(&Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}).Object, s.Serve(&Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}).Err
 	assert.True(t, apierrors.IsAlreadyExists(err), "%v", err)
 }
 
@@ -73,21 +54,21 @@ func TestGenerateName(t *testing.T) {
 	_, s := newTestServer(t)
 	seen := map[string]bool{}
 	for i := 0; i < 50; i++ {
-		p := barePod("", nil)
+		p := kubetest.BarePod("", nil)
 		p.GenerateName = "frontend-"
 		name := mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: p}).Object.GetName()
 		assert.Regexp(t, `^frontend-[bcdfghjklmnpqrstvwxz2456789]{5}$`, name)
 		assert.False(t, seen[name])
 		seen[name] = true
 	}
-	err := s.Serve(&Request{Verb: Create, Kind: Pods, Object: barePod("", nil)}).Err
+	err := s.Serve(&Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("", nil)}).Err
 	assert.True(t, apierrors.IsInvalid(err))
 	assert.Contains(t, err.Error(), "name or generateName is required")
 }
 
 func TestStaleResourceVersionConflicts(t *testing.T) {
 	_, s := newTestServer(t)
-	v1 := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}).Object.(*appsv1.ReplicaSet)
+	v1 := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}).Object.(*appsv1.ReplicaSet)
 
 	a := v1.DeepCopy()
 	a.Spec.Replicas = ptr(int32(5))
@@ -125,12 +106,12 @@ func TestStaleResourceVersionConflicts(t *testing.T) {
 
 func TestOneControllerRule(t *testing.T) {
 	_, s := newTestServer(t)
-	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(1)}).Object
-	other := frontendRS(1)
+	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(1)}).Object
+	other := kubetest.FrontendReplicaSet(1)
 	other.Name = "other"
 	rs2 := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: other}).Object
 
-	p := barePod("pod1", map[string]string{"tier": "frontend"})
+	p := kubetest.BarePod("pod1", map[string]string{"tier": "frontend"})
 	p.OwnerReferences = []metav1.OwnerReference{OwnerReference(rs)}
 	pod := mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: p}).Object.(*corev1.Pod)
 
@@ -148,7 +129,7 @@ func TestOneControllerRule(t *testing.T) {
 
 func TestPatchUIDPrecondition(t *testing.T) {
 	_, s := newTestServer(t)
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("pod1", map[string]string{"a": "b"})})
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("pod1", map[string]string{"a": "b"})})
 	err := s.Serve(&Request{Verb: Patch, Kind: Pods, Name: "pod1", PatchType: types.MergePatchType,
 		Patch: []byte(`{"metadata":{"labels":{"a":"c"},"uid":"not-the-uid"}}`)}).Err
 	assert.True(t, apierrors.IsConflict(err), "%v", err)
@@ -172,7 +153,7 @@ func TestValidationNamesTheField(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, s := newTestServer(t)
-			rs := frontendRS(3)
+			rs := kubetest.FrontendReplicaSet(3)
 			tc.mutate(rs)
 			err := s.Serve(&Request{Verb: Create, Kind: ReplicaSets, Object: rs}).Err
 			require.True(t, apierrors.IsInvalid(err), "%v", err)
@@ -184,7 +165,7 @@ func TestValidationNamesTheField(t *testing.T) {
 
 func TestSelectorIsImmutable(t *testing.T) {
 	_, s := newTestServer(t)
-	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}).Object.(*appsv1.ReplicaSet).DeepCopy()
+	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}).Object.(*appsv1.ReplicaSet).DeepCopy()
 	rs.Spec.Selector.MatchLabels["extra"] = "x"
 	rs.Spec.Template.Labels["extra"] = "x"
 	err := s.Serve(&Request{Verb: Update, Kind: ReplicaSets, Name: "frontend", Object: rs}).Err
@@ -209,7 +190,7 @@ func TestReplicationControllerDefaultsSelectorFromTemplate(t *testing.T) {
 
 func TestGracefulPodDeletionAndFinalizers(t *testing.T) {
 	w, s := newTestServer(t)
-	p := barePod("web", nil)
+	p := kubetest.BarePod("web", nil)
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: p})
 
 	// An unscheduled pod goes at once.
@@ -233,7 +214,7 @@ func TestGracefulPodDeletionAndFinalizers(t *testing.T) {
 	assert.True(t, apierrors.IsNotFound(s.Serve(&Request{Verb: Get, Kind: Pods, Name: "web"}).Err))
 
 	// A finalizer holds an object until it is removed.
-	f := barePod("held", nil)
+	f := kubetest.BarePod("held", nil)
 	f.Finalizers = []string{"example.com/hold"}
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: f})
 	resp = mustServe(t, s, &Request{Verb: Delete, Kind: Pods, Name: "held"})
@@ -260,7 +241,7 @@ func TestDeletePropagationFinalizers(t *testing.T) {
 	} {
 		t.Run(string(tc.policy), func(t *testing.T) {
 			_, s := newTestServer(t)
-			mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+			mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)})
 			policy := tc.policy
 			resp := mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &policy}})
 			if tc.finalizer == "" {
@@ -276,7 +257,7 @@ func TestDeletePropagationFinalizers(t *testing.T) {
 
 func TestDeletePreconditions(t *testing.T) {
 	_, s := newTestServer(t)
-	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}).Object
+	rs := mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}).Object
 	wrong := types.UID("nope")
 	err := s.Serve(&Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &wrong}}}).Err
 	assert.True(t, apierrors.IsConflict(err))
@@ -286,7 +267,7 @@ func TestDeletePreconditions(t *testing.T) {
 
 func TestScaleSubresource(t *testing.T) {
 	_, s := newTestServer(t)
-	mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+	mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)})
 	sc := mustServe(t, s, &Request{Verb: Get, Kind: ReplicaSets, Name: "frontend", Subresource: "scale"}).Scale
 	assert.Equal(t, int32(3), sc.Spec.Replicas)
 	assert.Equal(t, "tier=frontend", sc.Status.Selector)
@@ -311,7 +292,7 @@ func TestScaleSubresource(t *testing.T) {
 
 func TestBindingOnlyOnce(t *testing.T) {
 	_, s := newTestServer(t)
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("p", nil)})
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("p", nil)})
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "p", Node: "node-1"})
 	err := s.Serve(&Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "p", Node: "node-2"}).Err
 	assert.True(t, apierrors.IsConflict(err))
@@ -324,7 +305,7 @@ func TestRequestsTakeVirtualTimeAndAreRecorded(t *testing.T) {
 	s := New(w, cfg)
 	var gotAt time.Duration
 	var got *Response
-	s.Do(&Request{Client: "test", Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)}, func(r *Response) {
+	s.Do(&Request{Client: "test", Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)}, func(r *Response) {
 		gotAt, got = w.Elapsed(), r
 	})
 	w.Run()
@@ -362,7 +343,7 @@ func TestWatchOrderFiltersAndDelay(t *testing.T) {
 		func(e Event) { frontend = append(frontend, seen{e.Type, e.RV, w.Elapsed()}) })
 	w.RunUntil(time.Second)
 	for i := 0; i < 20; i++ {
-		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("p"+itoa(i), map[string]string{"tier": "frontend"})})
+		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("p"+itoa(i), map[string]string{"tier": "frontend"})})
 	}
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "p3", Node: "node-1"})
 	relabel := mustServe(t, s, &Request{Verb: Get, Kind: Pods, Name: "p3"}).Object.(*corev1.Pod).DeepCopy()
@@ -391,14 +372,14 @@ func TestWatchFromResourceVersionAndGone(t *testing.T) {
 	cfg.WatchWindow = time.Minute
 	s := New(w, cfg)
 	for i := 0; i < 5; i++ {
-		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("early"+itoa(i), nil)})
+		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("early"+itoa(i), nil)})
 	}
 	var replay []uint64
 	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "3"}, func(e Event) { replay = append(replay, e.RV) })
 	w.RunUntil(2 * time.Minute)
 	assert.Equal(t, []uint64{4, 5, 6}, replay, "events after the requested version")
 
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("late", nil)}) // compacts the old ones
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("late", nil)}) // compacts the old ones
 	var gone error
 	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "2"}, func(e Event) {
 		if e.Type == watch.Error {
@@ -414,7 +395,7 @@ func TestWatchFromResourceVersionAndGone(t *testing.T) {
 func TestListIsSortedAndFiltered(t *testing.T) {
 	_, s := newTestServer(t)
 	for _, n := range []string{"c", "a", "b"} {
-		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod(n, map[string]string{"x": n})})
+		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod(n, map[string]string{"x": n})})
 	}
 	resp := mustServe(t, s, &Request{Verb: List, Kind: Pods})
 	var names []string
@@ -445,7 +426,7 @@ func TestDeploymentSurgeAndUnavailableNotBothZero(t *testing.T) {
 			ObjectMeta: metav1.ObjectMeta{Name: "nginx-deployment"},
 			Spec: appsv1.DeploymentSpec{
 				Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "nginx"}},
-				Template: frontendRS(1).Spec.Template,
+				Template: kubetest.FrontendReplicaSet(1).Spec.Template,
 				Strategy: appsv1.DeploymentStrategy{Type: appsv1.RollingUpdateDeploymentStrategyType,
 					RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &tc.surge, MaxUnavailable: &tc.unavailable}},
 			},
@@ -470,7 +451,7 @@ func TestWatchFromBeforeTheCacheCapacityIsGone(t *testing.T) {
 	cfg.WatchCapacity = 3
 	s := New(w, cfg)
 	for i := 0; i < 6; i++ {
-		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("p"+itoa(i), nil)})
+		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("p"+itoa(i), nil)})
 	}
 	var gone error
 	var got []uint64
@@ -488,7 +469,7 @@ func TestWatchFromBeforeTheCacheCapacityIsGone(t *testing.T) {
 
 func TestExplicitBackgroundUndoesAnOrphanDelete(t *testing.T) {
 	_, s := newTestServer(t)
-	mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+	mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)})
 	orphan, background := metav1.DeletePropagationOrphan, metav1.DeletePropagationBackground
 	resp := mustServe(t, s, &Request{Verb: Delete, Kind: ReplicaSets, Name: "frontend", Delete: &metav1.DeleteOptions{PropagationPolicy: &orphan}})
 	assert.Equal(t, []string{metav1.FinalizerOrphanDependents}, resp.Object.GetFinalizers())
@@ -500,7 +481,7 @@ func TestExplicitBackgroundUndoesAnOrphanDelete(t *testing.T) {
 
 func TestShorterGracePeriodMovesTheDeletionEarlier(t *testing.T) {
 	w, s := newTestServer(t)
-	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: barePod("web", nil)})
+	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("web", nil)})
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Subresource: "binding", Name: "web", Node: "node-1"})
 	mustServe(t, s, &Request{Verb: Delete, Kind: Pods, Name: "web"}) // at 0s: now + 30s
 	w.RunUntil(10 * time.Second)

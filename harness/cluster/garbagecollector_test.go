@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube/kubetest"
+
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/history"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
@@ -41,7 +43,7 @@ func gcSettle(t *testing.T, w *sim.World) {
 }
 
 func gcNamedRS(name string) *appsv1.ReplicaSet {
-	rs := gcFrontendRS()
+	rs := kubetest.FrontendReplicaSet(1)
 	rs.Name = name
 	return rs
 }
@@ -53,7 +55,7 @@ func gcCreateRS(t *testing.T, s *apiserver.Server, name string) apiserver.Object
 
 func gcCreatePod(t *testing.T, s *apiserver.Server, name string, owners ...metav1.OwnerReference) *corev1.Pod {
 	t.Helper()
-	p := gcBarePod(name, map[string]string{"tier": "frontend"})
+	p := kubetest.BarePod(name, map[string]string{"tier": "frontend"})
 	p.OwnerReferences = owners
 	return gcServe(t, s, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: p}).Object.(*corev1.Pod)
 }
@@ -597,28 +599,6 @@ func TestGCStop(t *testing.T) {
 	_, ok = gcLookup(s, apiserver.Pods, "after")
 	assert.True(t, ok, "not after Stop")
 	assert.Empty(t, gcWritesTo(s, "default/after"))
-}
-
-func gcFrontendRS() *appsv1.ReplicaSet {
-	replicas := int32(1)
-	return &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend", Labels: map[string]string{"tier": "frontend"}},
-		Spec: appsv1.ReplicaSetSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frontend"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"tier": "frontend"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "php-redis", Image: "gb-frontend:v5"}}},
-			},
-		},
-	}
-}
-
-func gcBarePod(name string, lbls map[string]string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: lbls},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.25"}}},
-	}
 }
 
 func gcServe(t *testing.T, s *apiserver.Server, req *apiserver.Request) *apiserver.Response {
