@@ -658,18 +658,8 @@ func (k *Kubelet) syncStatus(ps *podState) {
 	obj := new(corev1.Pod)
 	*obj = *ps.pod
 	st.DeepCopyInto(&obj.Status)
-	ps.writing = true
-	ps.writeTok++
-	tok := ps.writeTok
-	k.c.API.Do(&apiserver.Request{Client: k.client, Verb: apiserver.Update, Kind: apiserver.Pods,
+	k.podRequest(ps, &apiserver.Request{Client: k.client, Verb: apiserver.Update, Kind: apiserver.Pods,
 		Namespace: obj.Namespace, Name: obj.Name, Subresource: "status", Object: obj}, func(resp *apiserver.Response) {
-		if tok != ps.writeTok {
-			return
-		}
-		ps.writing = false
-		if ps.gone || k.lost {
-			return
-		}
 		switch {
 		case resp.Err == nil:
 			k.accept(ps, resp.Object.(*corev1.Pod))
@@ -687,6 +677,25 @@ func (k *Kubelet) syncStatus(ps *podState) {
 	})
 }
 
+// podRequest sends the pod's one request in flight (a status write or the
+// GET after a conflict) and hands the response to done unless the kubelet
+// has since sent another, lost its node, or forgotten the pod.
+func (k *Kubelet) podRequest(ps *podState, req *apiserver.Request, done func(*apiserver.Response)) {
+	ps.writing = true
+	ps.writeTok++
+	tok := ps.writeTok
+	k.c.API.Do(req, func(resp *apiserver.Response) {
+		if tok != ps.writeTok {
+			return
+		}
+		ps.writing = false
+		if ps.gone || k.lost {
+			return
+		}
+		done(resp)
+	})
+}
+
 func (k *Kubelet) retryStatus(ps *podState) {
 	e := k.epoch
 	k.c.World.After(retryDelay, func() {
@@ -698,18 +707,8 @@ func (k *Kubelet) retryStatus(ps *podState) {
 
 // refetch GETs the pod after a conflict and syncs again.
 func (k *Kubelet) refetch(ps *podState) {
-	ps.writing = true
-	ps.writeTok++
-	tok := ps.writeTok
-	k.c.API.Do(&apiserver.Request{Client: k.client, Verb: apiserver.Get, Kind: apiserver.Pods,
+	k.podRequest(ps, &apiserver.Request{Client: k.client, Verb: apiserver.Get, Kind: apiserver.Pods,
 		Namespace: ps.pod.Namespace, Name: ps.pod.Name}, func(resp *apiserver.Response) {
-		if tok != ps.writeTok {
-			return
-		}
-		ps.writing = false
-		if ps.gone || k.lost {
-			return
-		}
 		switch {
 		case resp.Err == nil && resp.Object.GetUID() == ps.uid:
 			k.accept(ps, resp.Object.(*corev1.Pod))
