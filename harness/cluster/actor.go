@@ -45,3 +45,26 @@ func actorInformer(ctx *controller.Context, kind apiserver.Kind, fn onEventFunc,
 	inf.AddHandler(actorHandler(fn, onSync))
 	return inf
 }
+
+// nodesAndPods is what the node lifecycle controller, taint eviction and pod
+// GC each run on: a Context of their own, informers on nodes and pods, and
+// the pods indexed by node.
+type nodesAndPods struct {
+	ctx    *controller.Context
+	nodes  *controller.Informer
+	pods   *controller.Informer
+	podIdx *podIndex
+}
+
+func newNodesAndPods(c *Cluster, client string, onNode, onPod onEventFunc, onSync func()) nodesAndPods {
+	a := nodesAndPods{ctx: controller.NewContext(client, c.API)}
+	a.nodes = actorInformer(a.ctx, apiserver.Nodes, onNode, onSync)
+	a.pods = actorInformer(a.ctx, apiserver.Pods, onPod, onSync)
+	a.podIdx = newPodIndex(a.pods)
+	return a
+}
+
+func (a *nodesAndPods) start() {
+	a.nodes.Start()
+	a.pods.Start()
+}

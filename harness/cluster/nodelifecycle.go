@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,11 +26,8 @@ import (
 // and the eviction rate limiter are not modelled: every lost node is tainted
 // at its own tick.
 type NodeLifecycleController struct {
-	c      *Cluster
-	ctx    *controller.Context
-	nodes  *controller.Informer
-	pods   *controller.Informer
-	podIdx *podIndex
+	c *Cluster
+	nodesAndPods
 	health map[string]*nodeHealth
 }
 
@@ -45,16 +41,8 @@ type nodeHealth struct {
 
 func newNodeLifecycle(c *Cluster) *NodeLifecycleController {
 	n := &NodeLifecycleController{c: c, health: map[string]*nodeHealth{}}
-	n.ctx = controller.NewContext(ClientNodeLifecycle, c.API)
-	n.nodes = actorInformer(n.ctx, apiserver.Nodes, n.onNode, nil)
-	n.pods = actorInformer(n.ctx, apiserver.Pods, n.onPod, nil)
-	n.podIdx = newPodIndex(n.pods)
+	n.nodesAndPods = newNodesAndPods(c, ClientNodeLifecycle, n.onNode, n.onPod, nil)
 	return n
-}
-
-func (n *NodeLifecycleController) start() {
-	n.nodes.Start()
-	n.pods.Start()
 }
 
 func (n *NodeLifecycleController) h(node string) *nodeHealth {
@@ -147,10 +135,7 @@ func (n *NodeLifecycleController) monitor(node string) {
 }
 
 func (n *NodeLifecycleController) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
-	var oldPod *corev1.Pod
-	if old != nil {
-		oldPod = old.(*corev1.Pod)
-	}
+	oldPod := asPod(old)
 	if typ == watch.Deleted {
 		n.podIdx.set(key, nil, oldPod)
 		return
@@ -301,11 +286,8 @@ func (n *NodeLifecycleController) markPodsNotReady(node string) {
 // pod with DisruptionTarget=True (reason DeletionByTaintManager). Deletes are
 // graceful: on a lost node the pods stay Terminating.
 type TaintEvictionController struct {
-	c      *Cluster
-	ctx    *controller.Context
-	nodes  *controller.Informer
-	pods   *controller.Informer
-	podIdx *podIndex
+	c *Cluster
+	nodesAndPods
 	taints map[string][]corev1.Taint // NoExecute taints by node
 	work   map[string]*eviction
 }
@@ -318,16 +300,8 @@ type eviction struct {
 
 func newTaintEviction(c *Cluster) *TaintEvictionController {
 	e := &TaintEvictionController{c: c, taints: map[string][]corev1.Taint{}, work: map[string]*eviction{}}
-	e.ctx = controller.NewContext(ClientTaintEviction, c.API)
-	e.nodes = actorInformer(e.ctx, apiserver.Nodes, e.onNode, nil)
-	e.pods = actorInformer(e.ctx, apiserver.Pods, e.onPod, nil)
-	e.podIdx = newPodIndex(e.pods)
+	e.nodesAndPods = newNodesAndPods(c, ClientTaintEviction, e.onNode, e.onPod, nil)
 	return e
-}
-
-func (e *TaintEvictionController) start() {
-	e.nodes.Start()
-	e.pods.Start()
 }
 
 // Scheduled returns when the pod ("ns/name") is due for eviction, if it is.
@@ -359,10 +333,7 @@ func (e *TaintEvictionController) onNode(typ watch.EventType, _ string, obj, _ a
 
 func (e *TaintEvictionController) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
 	pod := obj.(*corev1.Pod)
-	var oldPod *corev1.Pod
-	if old != nil {
-		oldPod = old.(*corev1.Pod)
-	}
+	oldPod := asPod(old)
 	if typ == watch.Deleted {
 		e.podIdx.set(key, nil, oldPod)
 		e.cancel(key)

@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -25,11 +24,8 @@ import (
 // events (and one timer per missing node), so it acts up to 20 s earlier
 // than upstream would and costs nothing while nothing changes.
 type PodGC struct {
-	c      *Cluster
-	ctx    *controller.Context
-	nodes  *controller.Informer
-	pods   *controller.Informer
-	podIdx *podIndex
+	c *Cluster
+	nodesAndPods
 
 	quarantined map[string]bool // missing nodes with a pending check
 	gone        map[string]bool // nodes confirmed deleted
@@ -40,16 +36,8 @@ type PodGC struct {
 func newPodGC(c *Cluster) *PodGC {
 	g := &PodGC{c: c, quarantined: map[string]bool{}, gone: map[string]bool{},
 		deleting: map[string]types.UID{}, terminal: map[string]*corev1.Pod{}}
-	g.ctx = controller.NewContext(ClientPodGC, c.API)
-	g.nodes = actorInformer(g.ctx, apiserver.Nodes, g.onNode, g.resync)
-	g.pods = actorInformer(g.ctx, apiserver.Pods, g.onPod, g.resync)
-	g.podIdx = newPodIndex(g.pods)
+	g.nodesAndPods = newNodesAndPods(c, ClientPodGC, g.onNode, g.onPod, g.resync)
 	return g
-}
-
-func (g *PodGC) start() {
-	g.nodes.Start()
-	g.pods.Start()
 }
 
 func (g *PodGC) synced() bool { return g.nodes.HasSynced() && g.pods.HasSynced() }
@@ -101,10 +89,7 @@ func outOfService(node *corev1.Node) bool {
 
 func (g *PodGC) onPod(typ watch.EventType, key string, obj, old apiserver.Object) {
 	pod := obj.(*corev1.Pod)
-	var oldPod *corev1.Pod
-	if old != nil {
-		oldPod = old.(*corev1.Pod)
-	}
+	oldPod := asPod(old)
 	if typ == watch.Deleted {
 		g.podIdx.set(key, nil, oldPod)
 		delete(g.terminal, key)

@@ -241,3 +241,9 @@ func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
 func isConflict(err error) bool { return apierrors.IsConflict(err) }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// asPod is obj as a pod, nil for no object (a handler's old object on Added).
+func asPod(obj apiserver.Object) *corev1.Pod {
+	pod, _ := obj.(*corev1.Pod)
+	return pod
+}
