@@ -21,9 +21,7 @@ func defaultPodSpec(spec *corev1.PodSpec) {
 	if spec.RestartPolicy == "" {
 		spec.RestartPolicy = corev1.RestartPolicyAlways
 	}
-	if spec.TerminationGracePeriodSeconds == nil {
-		spec.TerminationGracePeriodSeconds = ptr(int64(corev1.DefaultTerminationGracePeriodSeconds))
-	}
+	defaultTo(&spec.TerminationGracePeriodSeconds, int64(corev1.DefaultTerminationGracePeriodSeconds))
 	if spec.DNSPolicy == "" {
 		spec.DNSPolicy = corev1.DNSClusterFirst
 	}
@@ -62,9 +60,7 @@ func defaultPod(pod *corev1.Pod) {
 	if pod.Status.Phase == "" {
 		pod.Status.Phase = corev1.PodPending
 	}
-	if pod.Spec.Priority == nil {
-		pod.Spec.Priority = ptr(int32(0))
-	}
+	defaultTo(&pod.Spec.Priority, int32(0))
 }
 
 func addDefaultToleration(spec *corev1.PodSpec, key string) {
@@ -117,19 +113,11 @@ func defaultDeployment(d *appsv1.Deployment) {
 			d.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{}
 		}
 		ru := d.Spec.Strategy.RollingUpdate
-		if ru.MaxUnavailable == nil {
-			ru.MaxUnavailable = ptr(intstr.FromString("25%"))
-		}
-		if ru.MaxSurge == nil {
-			ru.MaxSurge = ptr(intstr.FromString("25%"))
-		}
+		defaultTo(&ru.MaxUnavailable, intstr.FromString("25%"))
+		defaultTo(&ru.MaxSurge, intstr.FromString("25%"))
 	}
-	if d.Spec.RevisionHistoryLimit == nil {
-		d.Spec.RevisionHistoryLimit = ptr(int32(10))
-	}
-	if d.Spec.ProgressDeadlineSeconds == nil {
-		d.Spec.ProgressDeadlineSeconds = ptr(int32(600))
-	}
+	defaultTo(&d.Spec.RevisionHistoryLimit, int32(10))
+	defaultTo(&d.Spec.ProgressDeadlineSeconds, int32(600))
 }
 
 func defaultStatefulSet(s *appsv1.StatefulSet) {
@@ -145,13 +133,9 @@ func defaultStatefulSet(s *appsv1.StatefulSet) {
 		if s.Spec.UpdateStrategy.RollingUpdate == nil {
 			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{}
 		}
-		if s.Spec.UpdateStrategy.RollingUpdate.Partition == nil {
-			s.Spec.UpdateStrategy.RollingUpdate.Partition = ptr(int32(0))
-		}
+		defaultTo(&s.Spec.UpdateStrategy.RollingUpdate.Partition, int32(0))
 	}
-	if s.Spec.RevisionHistoryLimit == nil {
-		s.Spec.RevisionHistoryLimit = ptr(int32(10))
-	}
+	defaultTo(&s.Spec.RevisionHistoryLimit, int32(10))
 	if s.Spec.PersistentVolumeClaimRetentionPolicy == nil {
 		s.Spec.PersistentVolumeClaimRetentionPolicy = &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 			WhenDeleted: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
@@ -170,22 +154,14 @@ func defaultDaemonSet(ds *appsv1.DaemonSet) {
 			ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{}
 		}
 		ru := ds.Spec.UpdateStrategy.RollingUpdate
-		if ru.MaxUnavailable == nil {
-			ru.MaxUnavailable = ptr(intstr.FromInt32(1))
-		}
-		if ru.MaxSurge == nil {
-			ru.MaxSurge = ptr(intstr.FromInt32(0))
-		}
+		defaultTo(&ru.MaxUnavailable, intstr.FromInt32(1))
+		defaultTo(&ru.MaxSurge, intstr.FromInt32(0))
 	}
-	if ds.Spec.RevisionHistoryLimit == nil {
-		ds.Spec.RevisionHistoryLimit = ptr(int32(10))
-	}
+	defaultTo(&ds.Spec.RevisionHistoryLimit, int32(10))
 }
 
 func defaultHPA(h *autoscalingv2.HorizontalPodAutoscaler) {
-	if h.Spec.MinReplicas == nil {
-		h.Spec.MinReplicas = ptr(int32(1))
-	}
+	defaultTo(&h.Spec.MinReplicas, int32(1))
 	if len(h.Spec.Metrics) == 0 {
 		h.Spec.Metrics = []autoscalingv2.MetricSpec{{
 			Type: autoscalingv2.ResourceMetricSourceType,
@@ -196,3 +172,10 @@ func defaultHPA(h *autoscalingv2.HorizontalPodAutoscaler) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// defaultTo sets an optional field that is unset to v.
+func defaultTo[T any](field **T, v T) {
+	if *field == nil {
+		*field = &v
+	}
+}
