@@ -179,6 +179,51 @@ func (p *parser) fields(n *yaml.Node, path string, known []string) map[string]kv
 }
 
 func (p *parser) parse(data []byte) *Scenario {
+	root := p.root(data)
+	if root == nil {
+		return nil
+	}
+	top := p.fields(root, "", topKeys)
+	sc := &Scenario{Source: p.file}
+	p.names(sc, root, top)
+	clusterOK := true
+	if e, ok := top["cluster"]; ok {
+		sc.Cluster, clusterOK = p.clusterConfig(e.val)
+	} else {
+		sc.Cluster = cluster.DefaultConfig()
+	}
+	p.nodes = map[string]bool{}
+	if clusterOK {
+		for _, ns := range sc.Cluster.NodeSpecs() {
+			p.nodes[ns.Name] = true
+			p.nodeNames = append(p.nodeNames, ns.Name)
+		}
+	}
+	if e, ok := top["manifests"]; ok {
+		sc.Objects = p.manifests(e.val)
+	}
+	if e, ok := top["steps"]; ok {
+		sc.Steps = p.steps(e.val, clusterOK)
+	}
+	if e, ok := top["load"]; ok {
+		sc.Load = p.load(e.val)
+	}
+	if e, ok := top["expect"]; ok {
+		p.expect(&sc.Expect, e.val)
+	}
+	if e, ok := top["faults"]; ok {
+		sc.Faults = p.faultPlan(e.val, "faults", clusterOK)
+	}
+	if e, ok := top["run"]; ok {
+		p.runDefaults(&sc.Run, e.val)
+	}
+	sc.Defaults()
+	return sc
+}
+
+// root is the scenario's mapping: the one document of the file, if it is a
+// scenario.
+func (p *parser) root(data []byte) *yaml.Node {
 	docs, perr := parseDocs(p.file, data, 0)
 	if perr != nil {
 		p.errs.add(perr)
@@ -203,9 +248,11 @@ func (p *parser) parse(data []byte) *Scenario {
 			return nil
 		}
 	}
-	top := p.fields(root, "", topKeys)
-	sc := &Scenario{Source: p.file}
+	return root
+}
 
+// names reads name (by default the file's), summary and heavy.
+func (p *parser) names(sc *Scenario, root *yaml.Node, top map[string]kv) {
 	sc.Name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(p.file), ".yaml"), ".yml")
 	nameNode := root
 	if e, ok := top["name"]; ok {
@@ -225,98 +272,87 @@ func (p *parser) parse(data []byte) *Scenario {
 	if e, ok := top["heavy"]; ok {
 		sc.Heavy, _ = p.boolNode(e.val, "heavy")
 	}
+}
 
-	clusterOK := true
-	if e, ok := top["cluster"]; ok {
-		sc.Cluster, clusterOK = p.clusterConfig(e.val)
-	} else {
-		sc.Cluster = cluster.DefaultConfig()
+// manifests reads the objects created at time zero.
+func (p *parser) manifests(n *yaml.Node) []apiserver.Object {
+	v := content(n)
+	switch {
+	case v == nil || isNull(v):
+		return nil
+	case v.Kind != yaml.SequenceNode:
+		p.fail(v, "manifests", "Invalid value: expected a list of files (- path: x.yaml), inline manifests (- inline: |) or objects")
+		return nil
 	}
-	p.nodes = map[string]bool{}
-	if clusterOK {
-		for _, ns := range sc.Cluster.NodeSpecs() {
-			p.nodes[ns.Name] = true
-			p.nodeNames = append(p.nodeNames, ns.Name)
+	docs := p.sources(v, "manifests")
+	dryRunCreate(&p.errs, docs)
+	return objectsOf(docs)
+}
+
+// steps reads the list of steps, leaving out those with errors.
+func (p *parser) steps(n *yaml.Node, clusterOK bool) []Step {
+	v := content(n)
+	switch {
+	case v == nil || isNull(v):
+		return nil
+	case v.Kind != yaml.SequenceNode:
+		p.fail(v, "steps", "Invalid value: expected a list of steps")
+		return nil
+	}
+	var out []Step
+	for i, s := range v.Content {
+		if st, ok := p.step(i, s, clusterOK); ok {
+			out = append(out, st)
 		}
 	}
+	return out
+}
 
-	if e, ok := top["manifests"]; ok {
-		if v := content(e.val); v != nil && !isNull(v) {
-			if v.Kind != yaml.SequenceNode {
-				p.fail(v, "manifests", "Invalid value: expected a list of files (- path: x.yaml), inline manifests (- inline: |) or objects")
+// expect reads what the run checks.
+func (p *parser) expect(ex *Expect, n *yaml.Node) {
+	v := content(n)
+	switch {
+	case v == nil || isNull(v):
+		return
+	case v.Kind != yaml.MappingNode:
+		p.fail(v, "expect", "Invalid value: expected convergeWithin, stableFor and maxOvershoot")
+		return
+	}
+	f := p.fields(v, "expect", expectKeys)
+	if e, ok := f["convergeWithin"]; ok {
+		ex.ConvergeWithin, _ = p.positiveDuration(e.val, "expect.convergeWithin")
+	}
+	if e, ok := f["stableFor"]; ok {
+		ex.StableFor, _ = p.positiveDuration(e.val, "expect.stableFor")
+	}
+	if e, ok := f["maxOvershoot"]; ok {
+		if n, ok := p.intNode(e.val, "expect.maxOvershoot", 0, 1<<31); ok {
+			m := int(n)
+			ex.MaxOvershoot = &m
+		}
+	}
+}
+
+// runDefaults reads run: the strategy and seed ctrlsim run uses unless told.
+func (p *parser) runDefaults(run *RunDefaults, n *yaml.Node) {
+	v := content(n)
+	if v == nil || v.Kind != yaml.MappingNode {
+		p.fail(v, "run", "Invalid value: expected strategy and seed (what ctrlsim run uses unless told otherwise)")
+		return
+	}
+	r := p.fields(v, "run", runKeys)
+	if e, ok := r["strategy"]; ok {
+		run.Strategy, _ = p.str(e.val, "run.strategy")
+	}
+	if e, ok := r["seed"]; ok {
+		if s, ok := p.str(e.val, "run.seed"); ok {
+			if n, err := strconv.ParseUint(s, 10, 64); err != nil {
+				p.fail(content(e.val), "run.seed", fmt.Sprintf("Invalid value: %q: a seed is a whole number, 0 or more", s))
 			} else {
-				docs := p.sources(v, "manifests")
-				dryRunCreate(&p.errs, docs)
-				sc.Objects = objectsOf(docs)
+				run.Seed = &n
 			}
 		}
 	}
-
-	if e, ok := top["steps"]; ok {
-		v := content(e.val)
-		switch {
-		case v == nil || isNull(v):
-		case v.Kind != yaml.SequenceNode:
-			p.fail(v, "steps", "Invalid value: expected a list of steps")
-		default:
-			for i, s := range v.Content {
-				if st, ok := p.step(i, s, clusterOK); ok {
-					sc.Steps = append(sc.Steps, st)
-				}
-			}
-		}
-	}
-
-	if e, ok := top["load"]; ok {
-		sc.Load = p.load(e.val)
-	}
-
-	if e, ok := top["expect"]; ok {
-		if v := content(e.val); v != nil && !isNull(v) {
-			if v.Kind != yaml.MappingNode {
-				p.fail(v, "expect", "Invalid value: expected convergeWithin, stableFor and maxOvershoot")
-			} else {
-				ex := p.fields(v, "expect", expectKeys)
-				if f, ok := ex["convergeWithin"]; ok {
-					sc.Expect.ConvergeWithin, _ = p.positiveDuration(f.val, "expect.convergeWithin")
-				}
-				if f, ok := ex["stableFor"]; ok {
-					sc.Expect.StableFor, _ = p.positiveDuration(f.val, "expect.stableFor")
-				}
-				if f, ok := ex["maxOvershoot"]; ok {
-					if n, ok := p.intNode(f.val, "expect.maxOvershoot", 0, 1<<31); ok {
-						m := int(n)
-						sc.Expect.MaxOvershoot = &m
-					}
-				}
-			}
-		}
-	}
-
-	if e, ok := top["faults"]; ok {
-		sc.Faults = p.faultPlan(e.val, "faults", clusterOK)
-	}
-	if e, ok := top["run"]; ok {
-		if v := content(e.val); v == nil || v.Kind != yaml.MappingNode {
-			p.fail(v, "run", "Invalid value: expected strategy and seed (what ctrlsim run uses unless told otherwise)")
-		} else {
-			r := p.fields(v, "run", runKeys)
-			if f, ok := r["strategy"]; ok {
-				sc.Run.Strategy, _ = p.str(f.val, "run.strategy")
-			}
-			if f, ok := r["seed"]; ok {
-				if s, ok := p.str(f.val, "run.seed"); ok {
-					if n, err := strconv.ParseUint(s, 10, 64); err != nil {
-						p.fail(content(f.val), "run.seed", fmt.Sprintf("Invalid value: %q: a seed is a whole number, 0 or more", s))
-					} else {
-						sc.Run.Seed = &n
-					}
-				}
-			}
-		}
-	}
-	sc.Defaults()
-	return sc
 }
 
 // sources reads a list of manifest sources (or one source).
