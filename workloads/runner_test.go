@@ -276,7 +276,10 @@ steps:
 		}
 	}
 	require.Len(t, applies, 1, "the first apply creates, the third changes nothing")
-	assert.Contains(t, applies[0], `"$setElementOrder/env":[{"name":"A"}]`, "a strategic merge patch")
-	assert.Contains(t, applies[0], `{"$patch":"delete","name":"B"}`)
-	assert.Contains(t, applies[0], `"track":null`)
+	// kubectl's patch: the new record, the label and the env var removed
+	// (strategic merge directives), the rest left alone.
+	want := `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"annotations\":{},\"labels\":{\"app\":\"web\"},\"name\":\"web\",\"namespace\":\"default\"},` +
+		`\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"env\":[{\"name\":\"A\",\"value\":\"1\"}],\"image\":\"nginx:1.25\",\"name\":\"web\",\"resources\":{}}]}}}}\n"},` +
+		`"labels":{"track":null}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"}],"containers":[{"$setElementOrder/env":[{"name":"A"}],"env":[{"$patch":"delete","name":"B"}],"name":"web"}]}}}}`
+	assert.Equal(t, want, applies[0])
 }

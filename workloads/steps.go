@@ -94,7 +94,8 @@ func optionList(a Action) string {
 	return " (it takes only at, after and timeout)"
 }
 
-// noOptions is embedded by the verbs that take no options.
+// noOptions is embedded by the verbs that take no options: they have no
+// flags to write either.
 type noOptions struct{}
 
 func (noOptions) options() []string               { return nil }
