@@ -40,9 +40,8 @@ import (
 // The kinds and their options are faults.Kinds (ctrlsim faults lists them).
 
 var (
-	faultCommon  = []string{"at", "after", "timeout", "for"}
-	faultOptions = []string{"selector", "count", "gracePeriod", "set", "recreate", "recreateAs", "period", "delay", "code", "rate", "clients", "gone", "skew"}
-	apiVerbs     = []string{"get", "list", "create", "update", "patch", "delete"}
+	faultCommon = []string{"at", "after", "timeout", "for"}
+	apiVerbs    = []string{"get", "list", "create", "update", "patch", "delete"}
 )
 
 // ParseFaults parses a fault plan file for scenario sc (whose cluster names
@@ -114,15 +113,56 @@ func (p *parser) faultPlan(n *yaml.Node, path string, clusterOK bool) faults.Pla
 
 func (p *parser) fault(path string, n *yaml.Node, clusterOK bool) (faults.Fault, bool) {
 	n = content(n)
-	kinds := faults.KindNames()
 	if n == nil || n.Kind != yaml.MappingNode {
 		p.fail(n, path, "Invalid value: a fault is a mapping: at (or after), one kind with its target, for, options")
 		return faults.Fault{}, false
 	}
 	before := len(p.errs.list)
+	act, opts, ok := p.faultKeys(n, path, before)
+	if !ok {
+		return faults.Fault{}, false
+	}
+	info, _ := faults.Info(faults.Kind(act.key.Value))
+	f := faults.Fault{Kind: info.Kind, Rate: 1}
+	for k, e := range opts {
+		if !contains(faultCommon, k) && !contains(info.Options, k) {
+			known := "it takes none"
+			if len(info.Options) > 0 {
+				known = "its options: " + strings.Join(info.Options, ", ")
+			}
+			p.fail(e.key, path+"."+k, fmt.Sprintf("Forbidden: not an option of %s (%s)", info.Kind, known))
+		}
+	}
+	p.faultWhen(&f, info, act, opts, path)
+
+	// What.
+	field := path + "." + act.key.Value
+	if target, ok := p.str(act.val, field); ok {
+		faultTargets[info.Target](p, &f, faultTargetIn{content(act.val), field, target, info, clusterOK})
+	}
+	for _, o := range faultOptionList {
+		if !contains(info.Options, o.key) {
+			continue
+		}
+		if o.def != nil {
+			o.def(&f)
+		}
+		if e, ok := opts[o.key]; ok {
+			o.read(p, &f, e, path+"."+o.key)
+		} else if o.missing != "" {
+			p.fail(n, path+"."+o.key, fmt.Sprintf(o.missing, info.Kind))
+		}
+	}
+	return f, len(p.errs.list) == before
+}
+
+// faultKeys finds the fault's kind and its options, reporting unknown keys
+// and a fault with no kind or two.
+func (p *parser) faultKeys(n *yaml.Node, path string, before int) (kv, map[string]kv, bool) {
+	kinds := faults.KindNames()
 	es, dups := entries(n)
 	p.reportDups(dups, path)
-	allKeys := append(append(append([]string{}, kinds...), faultCommon...), faultOptions...)
+	allKeys := append(append(append([]string{}, kinds...), faultCommon...), faultOptionKeys()...)
 	var acts []kv
 	opts := map[string]kv{}
 	for _, e := range es {
@@ -140,30 +180,21 @@ func (p *parser) fault(path string, n *yaml.Node, clusterOK bool) (faults.Fault,
 	}
 	switch len(acts) {
 	case 0:
-		if len(p.errs.list) > before {
-			return faults.Fault{}, false // an unknown key said it already
+		if len(p.errs.list) == before { // else an unknown key said it already
+			p.fail(n, path, "Required value: no fault kind: a fault needs one of "+strings.Join(kinds, ", "))
 		}
-		p.fail(n, path, "Required value: no fault kind: a fault needs one of "+strings.Join(kinds, ", "))
-		return faults.Fault{}, false
+		return kv{}, nil, false
 	case 1:
+		return acts[0], opts, true
 	default:
 		p.fail(acts[1].key, path, fmt.Sprintf("Forbidden: %s and %s: one kind per fault", acts[0].key.Value, acts[1].key.Value))
-		return faults.Fault{}, false
+		return kv{}, nil, false
 	}
-	act := acts[0]
-	info, _ := faults.Info(faults.Kind(act.key.Value))
-	f := faults.Fault{Kind: info.Kind, Rate: 1}
-	for k, e := range opts {
-		if !contains(faultCommon, k) && !contains(info.Options, k) {
-			known := "it takes none"
-			if len(info.Options) > 0 {
-				known = "its options: " + strings.Join(info.Options, ", ")
-			}
-			p.fail(e.key, path+"."+k, fmt.Sprintf("Forbidden: not an option of %s (%s)", info.Kind, known))
-		}
-	}
+}
 
-	// When, and for how long.
+// faultWhen reads when the fault starts (at, after, timeout) and how long
+// it lasts (for).
+func (p *parser) faultWhen(f *faults.Fault, info faults.KindInfo, act kv, opts map[string]kv, path string) {
 	if e, ok := opts["at"]; ok {
 		if d, ok := p.durationNode(content(e.val), path+".at"); ok {
 			if d < 0 {
@@ -200,177 +231,193 @@ func (p *parser) fault(path string, n *yaml.Node, clusterOK bool) (faults.Fault,
 	} else if info.Window {
 		p.fail(act.key, path+".for", fmt.Sprintf("Required value: %s lasts for a while: give for: (e.g. for: 1m)", info.Kind))
 	}
-
-	// What.
-	field := path + "." + act.key.Value
-	target, ok := p.str(act.val, field)
-	if ok {
-		p.faultTarget(&f, info, content(act.val), field, target, clusterOK)
-	}
-	p.faultOptions(&f, info, n, opts, path)
-	return f, len(p.errs.list) == before
 }
 
-func (p *parser) faultTarget(f *faults.Fault, info faults.KindInfo, n *yaml.Node, field, target string, clusterOK bool) {
-	switch info.Target {
-	case faults.TargetNode:
-		name, ok := p.nodeName(n, field, target)
+// faultTargetIn is a fault's target as written, and where.
+type faultTargetIn struct {
+	n         *yaml.Node
+	field     string // faults[2].lose-node
+	target    string
+	info      faults.KindInfo
+	clusterOK bool // the cluster parsed: its nodes are known
+}
+
+// faultTargets read a fault's target, by what its kind acts on.
+var faultTargets = map[faults.Target]func(p *parser, f *faults.Fault, in faultTargetIn){
+	faults.TargetNode: func(p *parser, f *faults.Fault, in faultTargetIn) {
+		name, ok := p.nodeName(in.n, in.field, in.target)
 		if !ok {
 			return
 		}
-		if clusterOK && !p.nodes[name] {
-			p.fail(n, field, fmt.Sprintf("Invalid value: %q: no such node in the cluster (nodes: %s)", target, listSome(p.nodeNames, 10)))
+		if in.clusterOK && !p.nodes[name] {
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %q: no such node in the cluster (nodes: %s)", in.target, listSome(p.nodeNames, 10)))
 			return
 		}
 		f.Target = "node/" + name
-	case faults.TargetPods:
-		kind, name, err := ParseTarget(target)
+	},
+	faults.TargetPods: func(p *parser, f *faults.Fault, in faultTargetIn) {
+		kind, name, err := ParseTarget(in.target)
 		if err != nil || kind != apiserver.Pods {
-			p.fail(n, field, fmt.Sprintf("Invalid value: %q: expected pods (with selector: and count:) or pod/<name>", target))
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %q: expected pods (with selector: and count:) or pod/<name>", in.target))
 			return
 		}
 		f.Target = "pods"
 		if name != "" {
 			f.Target, f.Selector = "pod/"+name, ""
 		}
-	case faults.TargetObject:
-		kind, name, err := ParseTarget(target)
+	},
+	faults.TargetObject: func(p *parser, f *faults.Fault, in faultTargetIn) {
+		kind, name, err := ParseTarget(in.target)
 		switch {
 		case err != nil:
-			p.fail(n, field, fmt.Sprintf("Invalid value: %v", err))
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %v", err))
 		case name == "":
-			p.fail(n, field, fmt.Sprintf("Invalid value: %q: name the owner, e.g. rs/frontend", target))
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %q: name the owner, e.g. rs/frontend", in.target))
 		case !slices.Contains([]apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.Deployments, apiserver.StatefulSets, apiserver.DaemonSets}, kind):
-			p.fail(n, field, fmt.Sprintf("Invalid value: %q: %s deletes an owner of pods: rs, rc, deploy, sts or ds", target, info.Kind))
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %q: %s deletes an owner of pods: rs, rc, deploy, sts or ds", in.target, in.info.Kind))
 		default:
 			f.Target = resourceNames[kind][2] + "/" + name
 		}
-	case faults.TargetVerbs:
+	},
+	faults.TargetVerbs: func(p *parser, f *faults.Fault, in faultTargetIn) {
 		var verbs []string
-		for _, v := range strings.Split(target, ",") {
+		for _, v := range strings.Split(in.target, ",") {
 			v = strings.TrimSpace(v)
 			if v != "*" && !contains(apiVerbs, v) {
-				p.fail(n, field, fmt.Sprintf("Unsupported value: %q: API verbs are %s, or *", v, strings.Join(apiVerbs, ", ")))
+				p.fail(in.n, in.field, fmt.Sprintf("Unsupported value: %q: API verbs are %s, or *", v, strings.Join(apiVerbs, ", ")))
 				return
 			}
 			verbs = append(verbs, v)
 		}
 		f.Target = strings.Join(verbs, ",")
-	case faults.TargetController:
-		if target == "*" {
+	},
+	faults.TargetController: func(p *parser, f *faults.Fault, in faultTargetIn) {
+		if in.target == "*" {
 			f.Target = "*"
 			return
 		}
-		kind, ok := faults.ShortKinds[strings.ToLower(target)]
+		kind, ok := faults.ShortKinds[strings.ToLower(in.target)]
 		if !ok {
-			p.fail(n, field, fmt.Sprintf("Invalid value: %q: name a controller by the kind it runs: rs, rc, deploy, sts, ds, hpa, or * for every controller", target))
+			p.fail(in.n, in.field, fmt.Sprintf("Invalid value: %q: name a controller by the kind it runs: rs, rc, deploy, sts, ds, hpa, or * for every controller", in.target))
 			return
 		}
 		f.Target = resourceNames[kind][2]
-	}
+	},
 }
 
-func (p *parser) faultOptions(f *faults.Fault, info faults.KindInfo, n *yaml.Node, opts map[string]kv, path string) {
-	has := func(k string) (kv, bool) {
-		e, ok := opts[k]
-		return e, ok && contains(info.Options, k)
-	}
-	if e, ok := has("selector"); ok {
-		if s, ok := p.str(e.val, path+".selector"); ok {
+// faultOption is an option fault kinds may take (faults.KindInfo.Options).
+type faultOption struct {
+	key string
+	// def, when set, is the option's default, for the kinds that take it.
+	def func(f *faults.Fault)
+	// read reads the option; field is faults[2].count.
+	read func(p *parser, f *faults.Fault, e kv, field string)
+	// missing, when set, makes the option required of the kinds that take
+	// it: the detail of the error (%s is the kind).
+	missing string
+}
+
+// faultOptionList is every fault option, in the order they are read and
+// messages list them.
+var faultOptionList = []faultOption{
+	{key: "selector", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if s, ok := p.str(e.val, field); ok {
 			if _, err := labels.Parse(s); err != nil {
-				p.fail(content(e.val), path+".selector", fmt.Sprintf("Invalid value: %q: %v", s, err))
+				p.fail(content(e.val), field, fmt.Sprintf("Invalid value: %q: %v", s, err))
 			} else if strings.HasPrefix(f.Target, "pod/") {
-				p.fail(e.key, path+".selector", "Forbidden: the fault names one pod already")
+				p.fail(e.key, field, "Forbidden: the fault names one pod already")
 			} else {
 				f.Selector = s
 			}
 		}
-	}
-	if e, ok := has("count"); ok {
-		if v, ok := p.intNode(e.val, path+".count", 1, 1<<20); ok {
+	}},
+	{key: "count", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if v, ok := p.intNode(e.val, field, 1, 1<<20); ok {
 			f.Count = int(v)
 		}
-	}
-	if e, ok := has("gracePeriod"); ok {
-		if v, ok := p.intNode(e.val, path+".gracePeriod", 0, 1<<40); ok {
+	}},
+	{key: "gracePeriod", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if v, ok := p.intNode(e.val, field, 0, 1<<40); ok {
 			f.GracePeriod = &v
 		}
-	}
-	if e, ok := has("set"); ok {
-		set, remove := p.setArgs(e.val, path+".set", info.Kind == faults.Relabel)
-		f.Set, f.Remove = set, remove
-	}
-	if _, ok := opts["set"]; !ok && (info.Kind == faults.Relabel || info.Kind == faults.Annotate) {
-		p.fail(n, path+".set", fmt.Sprintf("Required value: %s needs set: {key: value} (a key written key- is removed)", info.Kind))
-	}
-	if e, ok := has("recreate"); ok {
-		if b, ok := p.boolNode(e.val, path+".recreate"); ok {
+	}},
+	{key: "set", missing: "Required value: %s needs set: {key: value} (a key written key- is removed)",
+		read: func(p *parser, f *faults.Fault, e kv, field string) {
+			f.Set, f.Remove = p.setArgs(e.val, field, f.Kind == faults.Relabel)
+		}},
+	{key: "recreate", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if b, ok := p.boolNode(e.val, field); ok {
 			f.Recreate = &b
 		}
-	}
-	if e, ok := has("recreateAs"); ok {
-		if s, ok := p.str(e.val, path+".recreateAs"); ok {
+	}},
+	{key: "recreateAs", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if s, ok := p.str(e.val, field); ok {
 			if msgs := validation.IsDNS1123Subdomain(s); len(msgs) > 0 {
-				p.fail(content(e.val), path+".recreateAs", fmt.Sprintf("Invalid value: %q: %s", s, strings.Join(msgs, "; ")))
+				p.fail(content(e.val), field, fmt.Sprintf("Invalid value: %q: %s", s, strings.Join(msgs, "; ")))
 			}
 			f.RecreateAs = s
 		}
-	}
-	if e, ok := has("period"); ok {
-		if d, ok := p.positiveDuration(e.val, path+".period"); ok {
+	}},
+	{key: "period", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if d, ok := p.positiveDuration(e.val, field); ok {
 			f.Period = d
 		}
-	}
-	if e, ok := has("delay"); ok {
-		if d, ok := p.dist(e.val, path+".delay"); ok {
-			f.Delay = d
-		}
-	} else if contains(info.Options, "delay") {
-		p.fail(n, path+".delay", fmt.Sprintf("Required value: %s needs delay: (e.g. 5s, or 1s-5s)", info.Kind))
-	}
-	if contains(info.Options, "code") {
-		f.Code = 500
-	}
-	if e, ok := has("code"); ok {
-		if v, ok := p.intNode(e.val, path+".code", 0, 999); ok {
-			if !slices.Contains([]int64{409, 429, 500, 504}, v) {
-				p.fail(content(e.val), path+".code", fmt.Sprintf("Unsupported value: %d: 409 (Conflict), 429 (TooManyRequests), 500 (InternalError) or 504 (Timeout)", v))
+	}},
+	{key: "delay", missing: "Required value: %s needs delay: (e.g. 5s, or 1s-5s)",
+		read: func(p *parser, f *faults.Fault, e kv, field string) {
+			if d, ok := p.dist(e.val, field); ok {
+				f.Delay = d
 			}
-			f.Code = int(v)
-		}
-	}
-	if e, ok := has("rate"); ok {
-		if s, ok := p.str(e.val, path+".rate"); ok {
+		}},
+	{key: "code", def: func(f *faults.Fault) { f.Code = 500 },
+		read: func(p *parser, f *faults.Fault, e kv, field string) {
+			if v, ok := p.intNode(e.val, field, 0, 999); ok {
+				if !slices.Contains([]int64{409, 429, 500, 504}, v) {
+					p.fail(content(e.val), field, fmt.Sprintf("Unsupported value: %d: 409 (Conflict), 429 (TooManyRequests), 500 (InternalError) or 504 (Timeout)", v))
+				}
+				f.Code = int(v)
+			}
+		}},
+	{key: "rate", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if s, ok := p.str(e.val, field); ok {
 			v, err := strconv.ParseFloat(s, 64)
 			if err != nil || v <= 0 || v > 1 {
-				p.fail(content(e.val), path+".rate", fmt.Sprintf("Invalid value: %q: a share of the requests, more than 0 and at most 1 (0.25)", s))
+				p.fail(content(e.val), field, fmt.Sprintf("Invalid value: %q: a share of the requests, more than 0 and at most 1 (0.25)", s))
 			} else {
 				f.Rate = v
 			}
 		}
-	}
-	if e, ok := has("clients"); ok {
-		if s, ok := p.str(e.val, path+".clients"); ok {
+	}},
+	{key: "clients", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		if s, ok := p.str(e.val, field); ok {
 			if s != "controllers" && s != "all" {
-				p.fail(content(e.val), path+".clients", fmt.Sprintf("Unsupported value: %q: controllers (the ones under test, the default) or all", s))
+				p.fail(content(e.val), field, fmt.Sprintf("Unsupported value: %q: controllers (the ones under test, the default) or all", s))
 			}
 			f.Clients = s
 		}
-	}
-	if e, ok := has("gone"); ok {
-		f.Gone, _ = p.boolNode(e.val, path+".gone")
-	}
-	if e, ok := has("skew"); ok {
-		if s, ok := p.str(e.val, path+".skew"); ok {
-			d, err := time.ParseDuration(s)
-			if err != nil || d == 0 {
-				p.fail(content(e.val), path+".skew", fmt.Sprintf("Invalid value: %q: a non-zero duration, e.g. 5m or -30s", s))
+	}},
+	{key: "gone", read: func(p *parser, f *faults.Fault, e kv, field string) {
+		f.Gone, _ = p.boolNode(e.val, field)
+	}},
+	{key: "skew", missing: "Required value: %s needs skew: (e.g. 5m or -30s)",
+		read: func(p *parser, f *faults.Fault, e kv, field string) {
+			if s, ok := p.str(e.val, field); ok {
+				d, err := time.ParseDuration(s)
+				if err != nil || d == 0 {
+					p.fail(content(e.val), field, fmt.Sprintf("Invalid value: %q: a non-zero duration, e.g. 5m or -30s", s))
+				}
+				f.Skew = d
 			}
-			f.Skew = d
-		}
-	} else if info.Kind == faults.ClockSkew {
-		p.fail(n, path+".skew", "Required value: clock-skew needs skew: (e.g. 5m or -30s)")
+		}},
+}
+
+// faultOptionKeys are the options' keys, for "did you mean".
+func faultOptionKeys() []string {
+	out := make([]string, len(faultOptionList))
+	for i, o := range faultOptionList {
+		out[i] = o.key
 	}
+	return out
 }
 
 // dist reads a delay: one duration (5s) or a range (1s-5s).

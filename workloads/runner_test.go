@@ -213,3 +213,73 @@ steps:
 	assert.Empty(t, res[2].Error, "setting a key to the value it has, or a new key, needs no --overwrite")
 	assert.Equal(t, map[string]string{"app": "guestbook", "tier": "backend", "new": "value"}, object(t, c, apiserver.ReplicaSets, "frontend").GetLabels())
 }
+
+// apply through the runner, as kubectl apply: the second manifest's removals
+// reach the live ReplicaSet, while the replicas a scale set (no manifest
+// sets them) and another step's annotation stay; an unchanged manifest sends
+// nothing.
+func TestRunnerApplyThreeWayMerge(t *testing.T) {
+	res, c := play(t, `
+manifests: [../../manifests/frontend.yaml]
+steps:
+  - at: 1s
+    apply:
+      apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: {name: web, labels: {app: web, track: stable}}
+      spec:
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+            - name: web
+              image: nginx:1.25
+              env: [{name: A, value: "1"}, {name: B, value: "2"}]
+  - at: 10s
+    scale: rs/web
+    replicas: 3
+  - annotate: rs/web
+    set: {note: kept}
+  - at: 20s
+    apply: &b
+      apiVersion: apps/v1
+      kind: ReplicaSet
+      metadata: {name: web, labels: {app: web}}
+      spec:
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec:
+            containers:
+            - name: web
+              image: nginx:1.25
+              env: [{name: A, value: "1"}]
+  - wait: rs/web ready=3
+    timeout: 2m
+  - apply: *b
+`)
+	for _, r := range res {
+		assert.Empty(t, r.Error, r.Step)
+	}
+	rs := object(t, c, apiserver.ReplicaSets, "web").(*appsv1.ReplicaSet)
+	assert.Equal(t, int32(3), *rs.Spec.Replicas, "no manifest sets replicas: the scale's stay")
+	assert.Equal(t, map[string]string{"app": "web"}, rs.Labels, "the label B no longer has is gone")
+	assert.Equal(t, []corev1.EnvVar{{Name: "A", Value: "1"}}, rs.Spec.Template.Spec.Containers[0].Env)
+	assert.Equal(t, "kept", rs.Annotations["note"])
+	assert.Contains(t, rs.Annotations[corev1.LastAppliedConfigAnnotation], `"labels":{"app":"web"}`)
+
+	var applies []string
+	for _, op := range c.API.History().Ops() {
+		if op.Client == workloads.Client && op.Verb == "patch" && op.Key == "default/web" && strings.Contains(op.Arg, corev1.LastAppliedConfigAnnotation) {
+			applies = append(applies, op.Arg)
+		}
+	}
+	require.Len(t, applies, 1, "the first apply creates, the third changes nothing")
+	// kubectl's patch: the new record, the label and the env var removed
+	// (strategic merge directives), the rest left alone.
+	want := `{"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"annotations\":{},\"labels\":{\"app\":\"web\"},\"name\":\"web\",\"namespace\":\"default\"},` +
+		`\"spec\":{\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":[{\"env\":[{\"name\":\"A\",\"value\":\"1\"}],\"image\":\"nginx:1.25\",\"name\":\"web\",\"resources\":{}}]}}}}\n"},` +
+		`"labels":{"track":null}},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"web"}],"containers":[{"$setElementOrder/env":[{"name":"A"}],"env":[{"$patch":"delete","name":"B"}],"name":"web"}]}}}}`
+	assert.Equal(t, want, applies[0])
+}

@@ -5,13 +5,13 @@ package workloads
 
 import (
 	"fmt"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"strings"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Scenario is one workload.
@@ -181,76 +181,8 @@ func (s Step) String() string {
 	if s.Selector != "" {
 		b.WriteString(" -l " + s.Selector)
 	}
-	switch s.Action {
-	case Scale:
-		fmt.Fprintf(&b, " --replicas=%d", s.Replicas)
-		if s.CurrentReplicas != nil {
-			fmt.Fprintf(&b, " --current-replicas=%d", *s.CurrentReplicas)
-		}
-		if s.ResourceVersion != "" {
-			b.WriteString(" --resource-version=" + s.ResourceVersion)
-		}
-	case Annotate, Label:
-		for _, k := range sortedKeys(s.Set) {
-			fmt.Fprintf(&b, " %s=%s", k, s.Set[k])
-		}
-		for _, k := range s.Remove {
-			fmt.Fprintf(&b, " %s-", k)
-		}
-	case DeleteObj:
-		if s.Cascade != "" {
-			b.WriteString(" --cascade=" + s.Cascade)
-		}
-		if s.GracePeriod != nil {
-			fmt.Fprintf(&b, " --grace-period=%d", *s.GracePeriod)
-		}
-	case SetImage:
-		for _, k := range sortedKeys(s.Images) {
-			fmt.Fprintf(&b, " %s=%s", k, s.Images[k])
-		}
-	case RolloutUndo:
-		if s.ToRevision != 0 {
-			fmt.Fprintf(&b, " --to-revision=%d", s.ToRevision)
-		}
-	case RollingUpdate:
-		for _, o := range s.Objects {
-			fmt.Fprintf(&b, " -f %s/%s", apiserver.KindOf(o), o.GetName())
-		}
-		if s.Image != "" {
-			b.WriteString(" --image=" + s.Image)
-		}
-		if s.Container != "" {
-			b.WriteString(" --container=" + s.Container)
-		}
-		fmt.Fprintf(&b, " --update-period=%v --poll-interval=%v --timeout=%v", s.UpdatePeriod, s.PollInterval, s.UpdateTimeout)
-	case Drain:
-		if s.GracePeriod != nil {
-			fmt.Fprintf(&b, " --grace-period=%d", *s.GracePeriod)
-		}
-	case AddNode:
-		if n := s.Node; n != nil {
-			if n.Zone != "" {
-				b.WriteString(" --zone=" + n.Zone)
-			}
-			if len(n.Labels) > 0 {
-				var kvs []string
-				for _, k := range sortedKeys(n.Labels) {
-					kvs = append(kvs, k+"="+n.Labels[k])
-				}
-				b.WriteString(" --labels=" + strings.Join(kvs, ","))
-			}
-			if n.Unschedulable {
-				b.WriteString(" --unschedulable")
-			}
-		}
-	case Create, Apply:
-		for _, o := range s.Objects {
-			name := o.GetName()
-			if name == "" {
-				name = o.GetGenerateName() + "*"
-			}
-			fmt.Fprintf(&b, " %s/%s", apiserver.KindOf(o), name)
-		}
+	if v, ok := verbs[string(s.Action)]; ok {
+		v.describe(&b, s)
 	}
 	return b.String()
 }

@@ -503,3 +503,27 @@ func TestWatchFromTheFutureIsRefused(t *testing.T) {
 	require.Error(t, end)
 	assert.Contains(t, end.Error(), "Too large resource version: 999")
 }
+
+// A patch is defaulted as a create or an update is: a field a patch removes
+// (kubectl apply's three-way patch removes what a manifest no longer sets)
+// takes its default again.
+func TestPatchDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		patchType types.PatchType
+		patch     string
+	}{
+		{"strategic merge", types.StrategicMergePatchType, `{"spec":{"replicas":null,"template":{"spec":{"restartPolicy":null}}}}`},
+		{"merge", types.MergePatchType, `{"spec":{"replicas":null,"template":{"spec":{"restartPolicy":null}}}}`},
+		{"json", types.JSONPatchType, `[{"op":"remove","path":"/spec/replicas"},{"op":"remove","path":"/spec/template/spec/restartPolicy"}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, s := newTestServer(t)
+			mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+			rs := mustServe(t, s, &Request{Verb: Patch, Kind: ReplicaSets, Name: "frontend", PatchType: tc.patchType, Patch: []byte(tc.patch)}).Object.(*appsv1.ReplicaSet)
+			require.NotNil(t, rs.Spec.Replicas)
+			assert.Equal(t, int32(1), *rs.Spec.Replicas)
+			assert.Equal(t, corev1.RestartPolicyAlways, rs.Spec.Template.Spec.RestartPolicy)
+		})
+	}
+}

@@ -326,6 +326,11 @@ func (s *Server) patch(st *store, req *Request) *Response {
 		return s.replaceStatus(st, old, obj)
 	case "":
 		st.info.shareStatus(obj, old)
+		if st.info.defaults != nil {
+			// As the real server decodes the patched object: a field the
+			// patch removed takes its default again.
+			st.info.defaults(obj)
+		}
 	default:
 		return &Response{Err: apierrors.NewBadRequest("cannot patch subresource " + req.Subresource)}
 	}
