@@ -519,7 +519,7 @@ func TestPatchDefaults(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, s := newTestServer(t)
-			mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: frontendRS(3)})
+			mustServe(t, s, &Request{Verb: Create, Kind: ReplicaSets, Object: kubetest.FrontendReplicaSet(3)})
 			rs := mustServe(t, s, &Request{Verb: Patch, Kind: ReplicaSets, Name: "frontend", PatchType: tc.patchType, Patch: []byte(tc.patch)}).Object.(*appsv1.ReplicaSet)
 			require.NotNil(t, rs.Spec.Replicas)
 			assert.Equal(t, int32(1), *rs.Spec.Replicas)
