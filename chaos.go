@@ -1,6 +1,7 @@
 package ctrlsim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -220,40 +221,18 @@ func Chaos(ctx context.Context, cfg ChaosConfig) (*ChaosResult, error) {
 
 	runs := make([]ChaosRun, len(mine))
 	errs := make([]error, len(mine))
-	var mu sync.Mutex
-	done, failed := 0, 0
+	failed := 0
 	start := time.Now() // progress only: never in a result
-	var wg sync.WaitGroup
-	next := make(chan int)
-	// The runs are independent simulations, each on its own goroutine:
-	// parallelism is outside the simulated world, and each result goes to
-	// its own slot.
-	for range cfg.Jobs {
-		wg.Go(func() {
-			for i := range next {
-				runs[i], errs[i] = chaosRun(mine[i], tmp, cfg.ShrinkRuns, cfg.MaxEvents)
-				mu.Lock()
-				done++
-				if runs[i].Verdict != simrun.Pass {
-					failed++
-				}
-				if cfg.Progress != nil {
-					chaosProgress(cfg.Progress, done, failed, len(mine), time.Since(start))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-feed:
-	for i := range mine {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	forEachJob(ctx, len(mine), cfg.Jobs, func(i int) {
+		runs[i], errs[i] = chaosRun(mine[i], tmp, cfg.ShrinkRuns, cfg.MaxEvents)
+	}, func(i, done int) {
+		if runs[i].Verdict != simrun.Pass {
+			failed++
 		}
-	}
-	close(next)
-	wg.Wait()
+		if cfg.Progress != nil {
+			chaosProgress(cfg.Progress, done, failed, len(mine), time.Since(start))
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -501,16 +480,46 @@ func replaceDir(tmp, out string) error {
 	return os.Rename(tmp, out)
 }
 
+// forEachJob runs work(i) for i in [0, n) on jobs goroutines, and then, one
+// at a time and in completion order, finished(i, done) (progress, counters).
+// It stops handing out work once ctx is done. The runs are independent
+// simulations: parallelism is outside the simulated world, and each result
+// goes to its own slot, so the outputs do not depend on jobs.
+func forEachJob(ctx context.Context, n, jobs int, work func(i int), finished func(i, done int)) {
+	var mu sync.Mutex
+	done := 0
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range jobs {
+		wg.Go(func() {
+			for i := range next {
+				work(i)
+				mu.Lock()
+				done++
+				finished(i, done)
+				mu.Unlock()
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+}
+
+// writeFile writes what fn writes (small files: a sweep's summaries) to path.
 func writeFile(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
+	var b bytes.Buffer
+	if err := fn(&b); err != nil {
 		return err
 	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 func newChaosCmd(set *strategySet) *cobra.Command {

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -99,50 +98,30 @@ func Compare(ctx context.Context, cfg CompareConfig) (*reports.Comparison, error
 	summaries := make([]simrun.Summary, len(todo))
 	figures := make([]*reports.RunFigures, len(todo))
 	errs := make([]error, len(todo))
-	var mu sync.Mutex
-	done := 0
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range cfg.Jobs {
-		wg.Go(func() {
-			for i := range next {
-				j := todo[i]
-				sc, err := workloads.Lookup(j.scenario)
-				if err == nil {
-					var res *simrun.Result
-					if res, err = simrun.Run(simrun.Config{Scenario: sc, Strategy: j.strategy, Seed: j.seed}); err == nil {
-						summaries[i] = res.Summary
-						err = res.WriteDir(filepath.Join(tmp, filepath.FromSlash(reports.RunDir(j.scenario, j.strategy.Name, j.seed))))
-						if err == nil && drawRuns && j.seed == cfg.Seeds[0] {
-							// The pair's representative run: its figures.
-							figures[i], err = reports.DrawRun(res, withPNG)
-						}
-					} else {
-						err = badInput(err) // the run could not start
-					}
-				} else {
-					err = badInput(err)
+	forEachJob(ctx, len(todo), cfg.Jobs, func(i int) {
+		j := todo[i]
+		sc, err := workloads.Lookup(j.scenario)
+		if err == nil {
+			var res *simrun.Result
+			if res, err = simrun.Run(simrun.Config{Scenario: sc, Strategy: j.strategy, Seed: j.seed}); err == nil {
+				summaries[i] = res.Summary
+				err = res.WriteDir(filepath.Join(tmp, filepath.FromSlash(reports.RunDir(j.scenario, j.strategy.Name, j.seed))))
+				if err == nil && drawRuns && j.seed == cfg.Seeds[0] {
+					// The pair's representative run: its figures.
+					figures[i], err = reports.DrawRun(res, withPNG)
 				}
-				errs[i] = err
-				mu.Lock()
-				done++
-				if cfg.Progress != nil {
-					progress(cfg.Progress, done, len(todo))
-				}
-				mu.Unlock()
+			} else {
+				err = badInput(err) // the run could not start
 			}
-		})
-	}
-feed:
-	for i := range todo {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+		} else {
+			err = badInput(err)
 		}
-	}
-	close(next)
-	wg.Wait()
+		errs[i] = err
+	}, func(_, done int) {
+		if cfg.Progress != nil {
+			progress(cfg.Progress, done, len(todo))
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
