@@ -12,6 +12,7 @@ package faults
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -212,7 +213,7 @@ func (f Fault) String() string {
 	if f.Count > 1 {
 		fmt.Fprintf(&b, " count=%d", f.Count)
 	}
-	for _, k := range sortedKeys(f.Set) {
+	for _, k := range slices.Sorted(maps.Keys(f.Set)) {
 		fmt.Fprintf(&b, " %s=%s", k, f.Set[k])
 	}
 	for _, k := range f.Remove {
@@ -250,15 +251,6 @@ func distString(d apiserver.Dist) string {
 		return d.Min.String()
 	}
 	return d.Min.String() + "-" + d.Max.String()
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Plan is the faults of a run, in the order written.

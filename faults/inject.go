@@ -3,6 +3,7 @@ package faults
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -499,7 +500,7 @@ func edits(set map[string]string, remove []string) map[string]any {
 // restore puts back the keys the fault changed, as they were before it.
 func restore(client *controller.Client, p *corev1.Pod, field string, old map[string]string, f *Fault) error {
 	m := map[string]any{}
-	for _, k := range append(sortedKeys(f.Set), f.Remove...) {
+	for _, k := range append(slices.Sorted(maps.Keys(f.Set)), f.Remove...) {
 		if v, ok := old[k]; ok {
 			m[k] = v
 		} else {

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -494,7 +495,7 @@ func (sc *Scenario) FaultScope() faults.Scope {
 		}
 		s.Controllers = appendNew(s.Controllers, short)
 		if tl := templateLabels(o); len(tl) > 0 {
-			k := sortedKeys(tl)[0]
+			k := slices.Sorted(maps.Keys(tl))[0]
 			s.Selectors = appendNew(s.Selectors, k+"="+tl[k])
 		}
 	}

@@ -2,7 +2,9 @@ package workloads
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/ctrlsim/ctrlsim/faults"
@@ -142,7 +144,7 @@ func PlanNode(plan faults.Plan) *yaml.Node {
 		}
 		if len(f.Set) > 0 || len(f.Remove) > 0 {
 			set := &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-			for _, k := range sortedKeys(f.Set) {
+			for _, k := range slices.Sorted(maps.Keys(f.Set)) {
 				set.Content = append(set.Content, scalarNode(k), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: f.Set[k]})
 			}
 			for _, k := range f.Remove {

@@ -3,6 +3,8 @@ package workloads
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,7 +53,7 @@ func (metaVerb) read(p *parser, st *Step, in stepInput, isLabel bool) {
 }
 
 func (metaVerb) describe(b *strings.Builder, s Step) {
-	for _, k := range sortedKeys(s.Set) {
+	for _, k := range slices.Sorted(maps.Keys(s.Set)) {
 		fmt.Fprintf(b, " %s=%s", k, s.Set[k])
 	}
 	for _, k := range s.Remove {
@@ -74,7 +76,7 @@ func (r *Runner) setMeta(s Step, field string) error {
 			if field == "labels" {
 				have = obj.GetLabels()
 			}
-			for _, k := range sortedKeys(s.Set) {
+			for _, k := range slices.Sorted(maps.Keys(s.Set)) {
 				if old, ok := have[k]; ok && old != s.Set[k] {
 					return fmt.Errorf("'%s' already has a value (%s), and --overwrite is false", k, old)
 				}
@@ -153,7 +155,7 @@ func (p *parser) setArgs(n *yaml.Node, path string, isLabel bool) (map[string]st
 func (p *parser) validateSetArgs(n *yaml.Node, path string, isLabel bool, set map[string]string, remove []string) {
 	var errs field.ErrorList
 	fp := field.NewPath(path)
-	for _, k := range sortedKeys(set) { // one at a time: the validators walk maps
+	for _, k := range slices.Sorted(maps.Keys(set)) { // one at a time: the validators walk maps
 		one := map[string]string{k: set[k]}
 		if isLabel {
 			errs = append(errs, metav1validation.ValidateLabels(one, fp)...)

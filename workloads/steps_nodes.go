@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func (addNodeVerb) describe(b *strings.Builder, s Step) {
 	}
 	if len(n.Labels) > 0 {
 		var kvs []string
-		for _, k := range sortedKeys(n.Labels) {
+		for _, k := range slices.Sorted(maps.Keys(n.Labels)) {
 			kvs = append(kvs, k+"="+n.Labels[k])
 		}
 		b.WriteString(" --labels=" + strings.Join(kvs, ","))

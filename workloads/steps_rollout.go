@@ -3,6 +3,8 @@ package workloads
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,7 +82,7 @@ func (rolloutResumeVerb) parse(p *parser, st *Step, in stepInput) {
 }
 
 func (setImageVerb) describe(b *strings.Builder, s Step) {
-	for _, k := range sortedKeys(s.Images) {
+	for _, k := range slices.Sorted(maps.Keys(s.Images)) {
 		fmt.Fprintf(b, " %s=%s", k, s.Images[k])
 	}
 }
@@ -331,7 +333,7 @@ func (r *Runner) setImage(s Step, kind apiserver.Kind, ns, name string) error {
 	if l := patchList(tmpl.InitContainers, found); len(l) > 0 {
 		podSpec["initContainers"] = l
 	}
-	for _, ctr := range sortedKeys(s.Images) {
+	for _, ctr := range slices.Sorted(maps.Keys(s.Images)) {
 		if !found[ctr] {
 			return fmt.Errorf("unable to find container named %q in %s %q", ctr, resourceName(kind), name)
 		}

@@ -2,7 +2,6 @@ package workloads
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -64,13 +63,4 @@ func knownKindNames() string {
 		out = append(out, s)
 	}
 	return strings.Join(out, ", ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -384,7 +386,7 @@ func validateAPI(a *apiserver.Config, p *field.Path) field.ErrorList {
 	for v := range a.Latency {
 		verbs = append(verbs, string(v))
 	}
-	for _, v := range sortedKeys(toSet(verbs)) {
+	for _, v := range slices.Sorted(maps.Keys(toSet(verbs))) {
 		verb := apiserver.Verb(v)
 		if !knownVerbs[verb] {
 			errs = append(errs, field.NotSupported(p.Child("Latency").Key(v), v, []string{"get", "list", "watch", "create", "update", "patch", "delete"}))

@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -224,7 +226,7 @@ func (k *Kubelet) postReady() {
 }
 
 // Pods lists the keys of the pods the kubelet is running or finishing, sorted.
-func (k *Kubelet) Pods() []string { return sortedKeys(k.byKey) }
+func (k *Kubelet) Pods() []string { return slices.Sorted(maps.Keys(k.byKey)) }
 
 // Lost reports whether the kubelet is stopped by LoseNode.
 func (k *Kubelet) Lost() bool { return k.lost }
@@ -348,7 +350,7 @@ func (k *Kubelet) admit(ps *podState) {
 // resync runs after every (re)list: pods whose work belongs to an older epoch
 // (before a loss) are picked up where they were.
 func (k *Kubelet) resync() {
-	for _, key := range sortedKeys(k.byKey) {
+	for _, key := range slices.Sorted(maps.Keys(k.byKey)) {
 		ps := k.byKey[key]
 		if ps.epoch == k.epoch || ps.inert {
 			continue

@@ -3,7 +3,9 @@ package cluster
 import (
 	"container/heap"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,7 +127,7 @@ func (s *Scheduler) start() {
 }
 
 // Pending lists the keys of the pods waiting to be scheduled, sorted.
-func (s *Scheduler) Pending() []string { return sortedKeys(s.queue) }
+func (s *Scheduler) Pending() []string { return slices.Sorted(maps.Keys(s.queue)) }
 
 func wantsScheduling(pod *corev1.Pod) bool {
 	return pod.Spec.NodeName == "" && pod.Spec.SchedulerName == corev1.DefaultSchedulerName &&
@@ -492,7 +494,7 @@ func fits(pod *corev1.Pod, n *schedNode, cpu, mem int64, ports []string) string 
 
 func unschedulableMessage(nodes int, reasons map[string]int) string {
 	parts := make([]string, 0, len(reasons))
-	for _, r := range sortedKeys(reasons) {
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
 		parts = append(parts, fmt.Sprintf("%d %s", reasons[r], r))
 	}
 	msg := fmt.Sprintf("0/%d nodes are available", nodes)

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -226,15 +225,6 @@ func (ix *podIndex) on(node string) []*corev1.Pod {
 		out[i] = ix.pods.GetByKey(k).(*corev1.Pod)
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
