@@ -108,7 +108,7 @@ type Controller struct {
 	nodes        *controller.Informer
 	queue        *controller.Queue[string]
 	nodeQueue    *controller.Queue[string]
-	expectations *expectations
+	expectations *controller.Expectations
 	failed       *backoff
 	consistency  *controller.Consistency
 }
@@ -143,7 +143,7 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		nodes:        ctx.Informer(apiserver.Nodes),
 		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
 		nodeQueue:    controller.NewQueue[string](ctx.World(), opts.Name+"/node-updates", nil),
-		expectations: newExpectations(ctx.Now),
+		expectations: controller.NewExpectations(ctx.Now),
 		failed:       newBackoff(FailedPodBackoff, MaxFailedPodBackoff),
 	}
 	if !opts.NoConsistencyCheck {
@@ -241,7 +241,7 @@ func (c *Controller) updateSet(old, cur apiserver.Object) {
 func (c *Controller) deleteSet(obj apiserver.Object) {
 	key := keyOf(obj)
 	c.consistency.Clear(key, obj.GetUID())
-	c.expectations.forget(key)
+	c.expectations.DeleteExpectations(key)
 	c.queue.Add(key)
 }
 
@@ -329,7 +329,7 @@ func (c *Controller) addPod(obj apiserver.Object) {
 	}
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if ds := c.resolve(pod.Namespace, ref); ds != nil {
-			c.expectations.creationObserved(keyOf(ds))
+			c.expectations.CreationObserved(keyOf(ds))
 			c.enqueue(ds)
 		}
 		return
@@ -379,7 +379,7 @@ func (c *Controller) deletePod(obj apiserver.Object) {
 	if ds == nil {
 		return
 	}
-	c.expectations.deletionObserved(keyOf(ds))
+	c.expectations.DeletionObserved(keyOf(ds))
 	c.enqueue(ds)
 }
 
@@ -472,7 +472,7 @@ func (c *Controller) sync(key string) error {
 	namespace, name := splitKey(key)
 	obj := c.sets.Get(namespace, name)
 	if obj == nil {
-		c.expectations.forget(key)
+		c.expectations.DeleteExpectations(key)
 		c.consistency.Clear(key, "")
 		return nil
 	}
@@ -491,7 +491,7 @@ func (c *Controller) sync(key string) error {
 		return fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
 	}
 	hash := cur.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
-	if !c.expectations.satisfied(key) {
+	if !c.expectations.SatisfiedExpectations(key) {
 		// Status only, without observedGeneration: this generation was not
 		// acted on.
 		return c.updateStatus(ds, nodes, hash, false)
@@ -510,7 +510,7 @@ func (c *Controller) update(ds *appsv1.DaemonSet, nodes []*corev1.Node, hash, ke
 	if err := c.manage(ds, nodes, hash); err != nil {
 		return err
 	}
-	if c.expectations.satisfied(key) && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+	if c.expectations.SatisfiedExpectations(key) && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		if err := c.rollingUpdate(ds, nodes, hash); err != nil {
 			return err
 		}

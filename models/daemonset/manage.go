@@ -249,7 +249,7 @@ func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash 
 	key := keyOf(ds)
 	nCreate := min(len(create), c.opts.BurstReplicas)
 	nDelete := min(len(del), c.opts.BurstReplicas)
-	c.expectations.set(key, nCreate, nDelete)
+	c.expectations.SetExpectations(key, nCreate, nDelete)
 
 	template := daemonPodTemplate(&ds.Spec.Template, templateGeneration(ds), hash)
 	var errs []error
@@ -262,12 +262,12 @@ func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash 
 		start := pos
 		c.ctx.Parallel(batch, func(i int) {
 			if err := c.createPod(ds, template, create[start+i]); err != nil {
-				c.expectations.creationObserved(key)
+				c.expectations.CreationObserved(key)
 				errs = append(errs, err)
 			}
 		})
 		if skipped := nCreate - (pos + batch); len(errs) > before && skipped > 0 {
-			c.expectations.lower(key, skipped, 0)
+			c.expectations.LowerExpectations(key, skipped, 0)
 			break
 		}
 	}
@@ -276,7 +276,7 @@ func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash 
 		if err == nil {
 			return
 		}
-		c.expectations.deletionObserved(key)
+		c.expectations.DeletionObserved(key)
 		if !apierrors.IsNotFound(err) {
 			errs = append(errs, err)
 		}

@@ -110,30 +110,9 @@ func TestCreationsComeInSlowStartBatchesOfAtMostBurst(t *testing.T) {
 				first += n
 			}
 			assert.GreaterOrEqual(t, (*at)[first]-(*at)[first-1], time.Second, "the next sync waited for the watch")
-			assert.True(t, c.expectations.satisfied("default/agent"))
+			assert.True(t, c.expectations.SatisfiedExpectations("default/agent"))
 		})
 	}
-}
-
-func TestExpectationsCountDeletionsTwice(t *testing.T) {
-	now := epoch
-	e := newExpectations(func() time.Time { return now })
-	assert.True(t, e.satisfied("k"), "no record")
-	e.set("k", 1, 2)
-	assert.False(t, e.satisfied("k"))
-	e.creationObserved("k")
-	e.deletionObserved("k") // seen with a deletionTimestamp
-	assert.False(t, e.satisfied("k"))
-	e.deletionObserved("k") // the same pod's delete event: upstream counts it again
-	assert.True(t, e.satisfied("k"))
-	e.set("k", 3, 0)
-	e.lower("k", 2, 0)
-	assert.False(t, e.satisfied("k"))
-	now = now.Add(ExpectationsTimeout + time.Nanosecond)
-	assert.True(t, e.satisfied("k"), "expired")
-	e.forget("k")
-	e.creationObserved("k") // no record: nothing to lower
-	assert.True(t, e.satisfied("k"))
 }
 
 func TestFailedPodBackoffDoublesAndForgets(t *testing.T) {

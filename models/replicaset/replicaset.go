@@ -69,7 +69,7 @@ type Controller struct {
 	owners       *controller.Informer
 	pods         *controller.Informer
 	queue        *controller.Queue[string]
-	expectations *expectations
+	expectations *controller.UIDTrackingExpectations
 	consistency  *controller.Consistency
 }
 
@@ -103,7 +103,7 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		owners:       ctx.Informer(opts.Kind),
 		pods:         ctx.Informer(apiserver.Pods),
 		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
-		expectations: newExpectations(ctx.Now),
+		expectations: controller.NewUIDTrackingExpectations(ctx.Now),
 	}
 	if !opts.NoConsistencyCheck && opts.Kind == apiserver.ReplicaSets {
 		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.ReplicaSets, Informer: c.owners},
@@ -156,7 +156,7 @@ func (c *Controller) deleteOwner(obj apiserver.Object) {
 	if c.consistency != nil {
 		c.consistency.Clear(key, obj.GetUID())
 	}
-	c.expectations.forget(key)
+	c.expectations.DeleteExpectations(key)
 	c.queue.Add(key)
 }
 
@@ -195,7 +195,7 @@ func (c *Controller) addPod(obj apiserver.Object) {
 	}
 	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
 		if rs := c.resolve(pod.Namespace, ref); rs != nil {
-			c.expectations.creationObserved(keyOf(rs))
+			c.expectations.CreationObserved(keyOf(rs))
 			c.enqueue(rs)
 		}
 		return
@@ -249,7 +249,7 @@ func (c *Controller) deletePod(obj apiserver.Object) {
 	if rs == nil {
 		return
 	}
-	c.expectations.deletionObserved(keyOf(rs), podKey(pod))
+	c.expectations.DeletionObserved(keyOf(rs), podKey(pod))
 	c.enqueue(rs)
 }
 
@@ -285,11 +285,11 @@ func (c *Controller) sync(key string) error {
 		if c.consistency != nil {
 			c.consistency.Clear(key, "")
 		}
-		c.expectations.forget(key)
+		c.expectations.DeleteExpectations(key)
 		return nil
 	}
 	rs := c.adapter.toRS(obj)
-	needsSync := c.opts.NoExpectations || c.expectations.satisfied(key)
+	needsSync := c.opts.NoExpectations || c.expectations.SatisfiedExpectations(key)
 	selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 	if err != nil {
 		return nil // an invalid selector never becomes valid by retrying
@@ -373,12 +373,12 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 	case diff < 0:
 		n := min(-diff, c.opts.BurstReplicas)
 		if !c.opts.NoExpectations {
-			c.expectations.expectCreations(key, n)
+			c.expectations.ExpectCreations(key, n)
 		}
 		created, err := c.createBatches(n, func() error { return c.createPod(rs) })
 		if !c.opts.NoExpectations {
 			for i := created; i < n; i++ {
-				c.expectations.creationObserved(key)
+				c.expectations.CreationObserved(key)
 			}
 		}
 		return err
@@ -390,7 +390,7 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 			keys[i] = podKey(p)
 		}
 		if !c.opts.NoExpectations {
-			c.expectations.expectDeletions(key, keys)
+			c.expectations.ExpectDeletions(key, keys)
 		}
 		var firstErr error
 		c.ctx.Parallel(len(victims), func(i int) {
@@ -399,7 +399,7 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 				return
 			}
 			if !c.opts.NoExpectations {
-				c.expectations.deletionObserved(key, keys[i])
+				c.expectations.DeletionObserved(key, keys[i])
 			}
 			if !apierrors.IsNotFound(err) && firstErr == nil {
 				firstErr = err
