@@ -3,11 +3,13 @@ package daemonset
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
@@ -55,7 +57,7 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 				key := fmt.Sprintf("%s/%d/%s", ds.UID, ds.Status.ObservedGeneration, node.Name)
 				now := c.ctx.Now()
 				if c.failed.inBackoff(key, now) {
-					c.queue.AddAfter(keyOf(ds), c.failed.get(key))
+					c.queue.AddAfter(controller.KeyFunc(ds), c.failed.get(key))
 					continue
 				}
 				c.failed.gc(now)
@@ -246,7 +248,7 @@ func allowsSurge(ds *appsv1.DaemonSet) bool {
 // failure the rest are not tried (and no longer expected). Deletions all go
 // at once.
 func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash string) error {
-	key := keyOf(ds)
+	key := controller.KeyFunc(ds)
 	nCreate := min(len(create), c.opts.BurstReplicas)
 	nDelete := min(len(del), c.opts.BurstReplicas)
 	c.expectations.SetExpectations(key, nCreate, nDelete)
@@ -322,8 +324,8 @@ func (c *Controller) createPod(ds *appsv1.DaemonSet, template *corev1.PodTemplat
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       ds.Namespace,
 			GenerateName:    ds.Name + "-",
-			Labels:          copyMap(template.Labels),
-			Annotations:     copyMap(template.Annotations),
+			Labels:          maps.Clone(template.Labels),
+			Annotations:     maps.Clone(template.Annotations),
 			Finalizers:      append([]string(nil), template.Finalizers...),
 			OwnerReferences: []metav1.OwnerReference{controllerRef(ds)},
 		},

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -68,10 +69,10 @@ func (c *Controller) updateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, ha
 		return fmt.Errorf("error storing status for daemon set %s/%s: %w", ds.Namespace, ds.Name, err)
 	}
 	if updated != nil {
-		c.consistency.WroteAt(keyOf(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
+		c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
 	}
 	if ds.Spec.MinReadySeconds > 0 && n.ready != n.available {
-		c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second)
+		c.queue.AddAfter(controller.KeyFunc(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second)
 	}
 	return nil
 }

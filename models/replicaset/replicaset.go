@@ -11,7 +11,7 @@ package replicaset
 
 import (
 	"errors"
-	"fmt"
+	"maps"
 	"reflect"
 	"time"
 
@@ -24,6 +24,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Upstream constants.
@@ -67,6 +68,7 @@ type Controller struct {
 	opts         Options
 	adapter      adapter
 	owners       *controller.Informer
+	refs         *controller.Owners[*appsv1.ReplicaSet] // owners of pods
 	pods         *controller.Informer
 	queue        *controller.Queue[string]
 	expectations *controller.UIDTrackingExpectations
@@ -105,186 +107,61 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
 		expectations: controller.NewUIDTrackingExpectations(ctx.Now),
 	}
+	c.refs = &controller.Owners[*appsv1.ReplicaSet]{Kind: opts.Kind, Informer: c.owners, Convert: c.adapter.toRS,
+		Selector: func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }}
 	if !opts.NoConsistencyCheck && opts.Kind == apiserver.ReplicaSets {
 		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.ReplicaSets, Informer: c.owners},
 			controller.Watched{Kind: apiserver.Pods, Informer: c.pods})
 	}
-	c.pods.AddIndex(indexController, podControllerIndex)
-	c.owners.AddHandler(controller.Handler{OnAdd: c.addOwner, OnUpdate: c.updateOwner, OnDelete: c.deleteOwner})
-	c.pods.AddHandler(controller.Handler{OnAdd: c.addPod, OnUpdate: c.updatePod, OnDelete: c.deletePod})
-	ctx.Go("run", func() {
-		c.owners.WaitForCacheSync()
-		c.pods.WaitForCacheSync()
-		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
-		}
-	})
+	c.pods.AddIndex(controller.IndexController, controller.ControllerIndex)
+	c.owners.AddHandler(controller.OwnerHandler(c.queue, c.forget))
+	c.pods.AddHandler(c.podHandler().Handler())
+	ctx.RunWorkers(opts.Workers, controller.Worker(c.queue, c.sync, 0), c.owners, c.pods)
 	return c
 }
 
-// indexController keys pods by their controller reference ("ns/Kind/name/uid"),
-// and orphans by namespace alone, as upstream's PodControllerIndex.
-const indexController = "controller"
-
-func podControllerIndex(obj apiserver.Object) []string {
-	ref := metav1.GetControllerOfNoCopy(obj)
-	if ref == nil {
-		return []string{obj.GetNamespace()}
-	}
-	return []string{obj.GetNamespace() + "/" + ref.Kind + "/" + ref.Name + "/" + string(ref.UID)}
-}
-
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
-func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
-
 // --- event handlers (run outside coroutines: they only enqueue) ---
 
-func (c *Controller) enqueue(obj metav1.Object) { c.queue.Add(keyOf(obj)) }
-
-func (c *Controller) addOwner(obj apiserver.Object) { c.enqueue(obj) }
-
-func (c *Controller) updateOwner(old, cur apiserver.Object) {
-	if old.GetUID() != cur.GetUID() {
-		c.deleteOwner(old)
+// podHandler is addPod, updatePod and deletePod: a pod's owner, or the owners
+// selecting an orphan, are enqueued, and its creation or deletion counts
+// against the owner's expectations. A pod updated to terminating counts as
+// deleted, for its old labels' owner too.
+func (c *Controller) podHandler() *controller.DependentHandler[*appsv1.ReplicaSet] {
+	return &controller.DependentHandler[*appsv1.ReplicaSet]{
+		Owners: c.refs, Queue: c.queue, Terminating: controller.TerminatingAsDeleteOfBoth,
+		Added: func(rs *appsv1.ReplicaSet, _ apiserver.Object) {
+			c.expectations.CreationObserved(controller.KeyFunc(rs))
+		},
+		Deleted: func(rs *appsv1.ReplicaSet, pod apiserver.Object) {
+			c.expectations.DeletionObserved(controller.KeyFunc(rs), controller.KeyFunc(pod))
+		},
+		Updated: func(rs *appsv1.ReplicaSet, old, cur apiserver.Object) {
+			// A pod just ready: look again once it may be available.
+			if !kube.IsPodReady(old.(*corev1.Pod)) && kube.IsPodReady(cur.(*corev1.Pod)) && rs.Spec.MinReadySeconds > 0 {
+				c.queue.AddAfter(controller.KeyFunc(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
+			}
+		},
 	}
-	c.enqueue(cur)
 }
 
-func (c *Controller) deleteOwner(obj apiserver.Object) {
-	key := keyOf(obj)
-	if c.consistency != nil {
-		c.consistency.Clear(key, obj.GetUID())
-	}
+// forget drops what the controller remembers of an owner deleted.
+func (c *Controller) forget(key string, uid types.UID) {
+	c.consistency.Clear(key, uid)
 	c.expectations.DeleteExpectations(key)
-	c.queue.Add(key)
-}
-
-// resolve returns the owner a controller reference points to, if it is one of
-// ours and still the same object.
-func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref == nil || ref.Kind != string(c.opts.Kind) {
-		return nil
-	}
-	obj := c.owners.Get(namespace, ref.Name)
-	if obj == nil || obj.GetUID() != ref.UID {
-		return nil
-	}
-	return c.adapter.toRS(obj)
-}
-
-// ownersSelecting lists our owners in pod's namespace whose selector matches it.
-func (c *Controller) ownersSelecting(pod *corev1.Pod) []*appsv1.ReplicaSet {
-	var out []*appsv1.ReplicaSet
-	for _, obj := range c.owners.List(pod.Namespace, nil) {
-		rs := c.adapter.toRS(obj)
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
-	return out
-}
-
-func (c *Controller) addPod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		c.deletePod(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		if rs := c.resolve(pod.Namespace, ref); rs != nil {
-			c.expectations.CreationObserved(keyOf(rs))
-			c.enqueue(rs)
-		}
-		return
-	}
-	for _, rs := range c.ownersSelecting(pod) {
-		c.enqueue(rs)
-	}
-}
-
-func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*corev1.Pod), curObj.(*corev1.Pod)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	labelChanged := !reflect.DeepEqual(old.Labels, cur.Labels)
-	if cur.DeletionTimestamp != nil {
-		c.deletePod(cur)
-		if labelChanged {
-			c.deletePod(old)
-		}
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if rs := c.resolve(old.Namespace, oldRef); rs != nil {
-			c.enqueue(rs)
-		}
-	}
-	if curRef != nil {
-		rs := c.resolve(cur.Namespace, curRef)
-		if rs == nil {
-			return
-		}
-		c.enqueue(rs)
-		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && rs.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
-		}
-		return
-	}
-	if labelChanged || refChanged {
-		for _, rs := range c.ownersSelecting(cur) {
-			c.enqueue(rs)
-		}
-	}
-}
-
-func (c *Controller) deletePod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	rs := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
-	if rs == nil {
-		return
-	}
-	c.expectations.DeletionObserved(keyOf(rs), podKey(pod))
-	c.enqueue(rs)
 }
 
 // --- workers ---
 
-func (c *Controller) worker() {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		err := c.sync(key)
-		c.queue.Done(key)
-		if err == nil {
-			c.queue.Forget(key)
-		} else {
-			c.queue.AddRateLimited(key)
-		}
-	}
-}
-
 // sync is syncReplicaSet: bring one owner's pods to spec.replicas and write
 // its status.
 func (c *Controller) sync(key string) error {
-	if c.consistency != nil {
-		if err := c.consistency.EnsureReady(key); err != nil {
-			return err
-		}
+	if err := c.consistency.EnsureReady(key); err != nil {
+		return err
 	}
-	namespace, name := splitKey(key)
+	namespace, name := controller.SplitKey(key)
 	obj := c.owners.Get(namespace, name)
 	if obj == nil {
-		if c.consistency != nil {
-			c.consistency.Clear(key, "")
-		}
+		c.consistency.Clear(key, "")
 		c.expectations.DeleteExpectations(key)
 		return nil
 	}
@@ -296,9 +173,9 @@ func (c *Controller) sync(key string) error {
 	}
 
 	var all []*corev1.Pod
-	owned := indexKeyOf(rs, string(c.opts.Kind))
+	owned := controller.OwnedIndexKey(rs, c.opts.Kind)
 	for _, idx := range []string{owned, rs.Namespace} { // owned, then orphans
-		for _, o := range c.pods.ByIndex(indexController, idx) {
+		for _, o := range c.pods.ByIndex(controller.IndexController, idx) {
 			all = append(all, o.(*corev1.Pod))
 		}
 	}
@@ -348,26 +225,13 @@ func (c *Controller) sync(key string) error {
 	return nil
 }
 
-func indexKeyOf(rs *appsv1.ReplicaSet, kind string) string {
-	return rs.Namespace + "/" + kind + "/" + rs.Name + "/" + string(rs.UID)
-}
-
-func splitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}
-
 func isActive(p *corev1.Pod) bool {
 	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed && p.DeletionTimestamp == nil
 }
 
 // manageReplicas creates or deletes pods to close the gap to spec.replicas.
 func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet) error {
-	key := keyOf(rs)
+	key := controller.KeyFunc(rs)
 	diff := len(active) - int(*rs.Spec.Replicas)
 	switch {
 	case diff < 0:
@@ -387,7 +251,7 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 		victims := c.podsToDelete(rs, active, n)
 		keys := make([]string, len(victims))
 		for i, p := range victims {
-			keys[i] = podKey(p)
+			keys[i] = controller.KeyFunc(p)
 		}
 		if !c.opts.NoExpectations {
 			c.expectations.ExpectDeletions(key, keys)
@@ -445,8 +309,8 @@ func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       rs.Namespace,
 			GenerateName:    rs.Name + "-",
-			Labels:          copyMap(tmpl.Labels),
-			Annotations:     copyMap(tmpl.Annotations),
+			Labels:          maps.Clone(tmpl.Labels),
+			Annotations:     maps.Clone(tmpl.Annotations),
 			Finalizers:      append([]string(nil), tmpl.Finalizers...),
 			OwnerReferences: []metav1.OwnerReference{c.adapter.controllerRef(rs)},
 		},
@@ -454,20 +318,9 @@ func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil && c.consistency != nil {
-		c.consistency.WroteAt(keyOf(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
+		c.consistency.WroteAt(controller.KeyFunc(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
 	}
 	return err
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // podsToDelete ranks the candidates and records the decision.
@@ -560,7 +413,7 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 		if err == nil {
 			updated := c.adapter.toRS(obj)
 			if c.consistency != nil {
-				c.consistency.WroteAt(keyOf(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
+				c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
 			}
 			return updated, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -57,8 +58,8 @@ func newRevision(set *appsv1.StatefulSet, revision int64, collisionCount *int32)
 	cr := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       set.Namespace,
-			Labels:          copyMap(set.Spec.Template.Labels),
-			Annotations:     copyMap(set.Annotations),
+			Labels:          maps.Clone(set.Spec.Template.Labels),
+			Annotations:     maps.Clone(set.Annotations),
 			OwnerReferences: []metav1.OwnerReference{apiserver.OwnerReference(set)},
 		},
 		Data:     runtime.RawExtension{Raw: data},
@@ -127,8 +128,8 @@ func applyRevision(set *appsv1.StatefulSet, rev *appsv1.ControllerRevision) (*ap
 // matching its selector.
 func (c *Controller) listRevisions(set *appsv1.StatefulSet, selector labels.Selector) []*appsv1.ControllerRevision {
 	var out []*appsv1.ControllerRevision
-	for _, key := range []string{ownedIndexKey(set), set.Namespace} {
-		for _, o := range c.revisions.ByIndex(indexController, key) {
+	for _, key := range []string{controller.OwnedIndexKey(set, apiserver.StatefulSets), set.Namespace} {
+		for _, o := range c.revisions.ByIndex(controller.IndexController, key) {
 			cr := o.(*appsv1.ControllerRevision)
 			if !selector.Matches(labels.Set(cr.Labels)) {
 				continue
