@@ -13,8 +13,8 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
@@ -22,16 +22,11 @@ import (
 // strategy is upstream's ReplicaSet controllers plus the DaemonSet model.
 func strategy(t *testing.T, opts daemonset.Options) plugin.Strategy {
 	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	st = st.With(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			daemonset.StartWithContext(ctx, o)
-		}})
-	st.Kinds = append(st.Kinds, apiserver.DaemonSets)
-	return st
+	return modeltest.Strategy(t, "upstream/ds", apiserver.DaemonSets, func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		daemonset.StartWithContext(ctx, o)
+	})
 }
 
 // touchNodes annotates every node of the initial cluster at time 0. The

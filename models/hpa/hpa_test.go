@@ -17,8 +17,8 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/history"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
@@ -27,16 +27,11 @@ import (
 // plus the autoscaler with opts.
 func strategy(t *testing.T, opts hpa.Options) plugin.Strategy {
 	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	st = st.With(plugin.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			hpa.StartWithContext(ctx, o)
-		}})
-	st.Kinds = append(st.Kinds, apiserver.HorizontalPodAutoscalers)
-	return st
+	return modeltest.Strategy(t, "horizontal-pod-autoscaler", apiserver.HorizontalPodAutoscalers, func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		hpa.StartWithContext(ctx, o)
+	})
 }
 
 // outcome is a run, the cluster it ran on, and the HPA predicate with the
