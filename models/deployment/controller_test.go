@@ -112,35 +112,16 @@ func condition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.D
 	return nil
 }
 
-const nginx = `
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: %d
-        revisionHistoryLimit: %d
-        progressDeadlineSeconds: 60
-        selector:
-          matchLabels: {app: web}
-        strategy: %s
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
+// nginxWith is the Deployment web with a progress deadline of 60s, on four
+// nodes whose kubelets cannot pull nginx:bad, then steps.
+func nginxWith(replicas, historyLimit int, strategy, steps string) string {
+	return "manifests:\n" + web(fmt.Sprintf("replicas: %d", replicas), fmt.Sprintf("revisionHistoryLimit: %d", historyLimit),
+		"progressDeadlineSeconds: 60", "strategy: "+strategy) + `
 cluster:
   nodeCount: 4
   kubelet:
     unpullableImages: [nginx:bad]
-`
-
-func nginxWith(replicas, historyLimit int, strategy, steps string) string {
-	return fmt.Sprintf(nginx, replicas, historyLimit, strategy) + steps
+` + steps
 }
 
 var scaledRE = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$`)
@@ -453,41 +434,7 @@ steps:
 // template: it becomes the new ReplicaSet, nothing is created); one that
 // stops matching is released.
 func TestAdoptionAndRelease(t *testing.T) {
-	e := start(t, `
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: ReplicaSet
-      metadata:
-        name: web-legacy
-        labels: {app: web}
-      spec:
-        replicas: 2
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: 3
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
+	e := start(t, "manifests:\n  - testdata/web-legacy.yaml\n"+web("replicas: 3")+`
 steps:
   - at: 1m
     label: rs/web-legacy
@@ -532,42 +479,16 @@ func TestHashCollision(t *testing.T) {
 	next := kube.ComputeHash(&defaulted, &one)
 	require.NotEqual(t, taken, next)
 
-	e := start(t, fmt.Sprintf(`
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: ReplicaSet
-      metadata:
-        name: web-%s
-        labels: {app: squatter}
-      spec:
-        replicas: 0
-        selector:
-          matchLabels: {app: squatter}
-        template:
-          metadata:
-            labels: {app: squatter}
-          spec:
-            containers:
-            - name: squatter
-              image: busybox
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: 2
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
-`, taken), deployment.Options{})
+	e := start(t, "manifests:\n"+web("replicas: 2"), deployment.Options{})
+	// The squatter, there before the Deployment: a ReplicaSet of no pods
+	// with the name of the Deployment's first.
+	squatter := map[string]string{"app": "squatter"}
+	zero := int32(0)
+	require.NoError(t, e.c.API.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-" + taken, Namespace: "default", Labels: squatter},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: squatter},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: squatter},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "squatter", Image: "busybox"}}}}}}}).Err)
 	e.runUntil(time.Minute)
 	d := e.deployment("web")
 	require.NotNil(t, d.Status.CollisionCount)

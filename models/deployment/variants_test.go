@@ -1,7 +1,8 @@
 package deployment_test
 
 import (
-	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ctrlsim/ctrlsim/models/deployment"
@@ -13,23 +14,22 @@ import (
 
 func parse(t testing.TB, text string) *workloads.Scenario {
 	t.Helper()
-	sc, err := workloads.ParseScenario("test.yaml", []byte(text), nil)
+	sc, err := workloads.ParseScenario("test.yaml", []byte(text), os.ReadFile)
 	require.NoError(t, err)
 	return sc
 }
 
-const web = `
-manifests:
-  - inline: |
+// web is a manifests: entry of the Deployment web (nginx:1.7.9, selecting
+// app: web) with spec, its other fields (one YAML line each).
+func web(spec ...string) string {
+	return `  - inline: |
       apiVersion: apps/v1
       kind: Deployment
       metadata:
         name: web
       spec:
-        replicas: 10
         selector:
           matchLabels: {app: web}
-        strategy: %s
         template:
           metadata:
             labels: {app: web}
@@ -37,10 +37,17 @@ manifests:
             containers:
             - name: web
               image: nginx:1.7.9
+        ` + strings.Join(spec, "\n        ") + "\n"
+}
+
+// web10 is the Deployment web of 10 replicas with strategy, on five nodes.
+func web10(strategy string) string {
+	return "manifests:\n" + web("replicas: 10", "strategy: "+strategy) + `
 cluster:
   nodeCount: 5
 expect: {convergeWithin: 5m}
 `
+}
 
 // More workflows than the catalog's, under upstream and both named
 // variants, every check on: a scale in the middle of a rollout (up, and
@@ -53,7 +60,7 @@ expect: {convergeWithin: 5m}
 // exceed replicas + maxSurge for a moment, which the bounds invariant
 // reports (the model does what upstream does; see the package's report).
 var moreScenarios = []struct{ name, text string }{
-	{"scale-mid-rollout", fmt.Sprintf(web, "{}") + `
+	{"scale-mid-rollout", web10("{}") + `
 steps:
   - after: deploy/web available=10
     set-image: deploy/web
@@ -69,7 +76,7 @@ steps:
     scale: deploy/web
     replicas: 5
 `},
-	{"recreate-undo", fmt.Sprintf(web, "{type: Recreate}") + `
+	{"recreate-undo", web10("{type: Recreate}") + `
 steps:
   - after: deploy/web available=10
     set-image: deploy/web
@@ -77,7 +84,7 @@ steps:
   - at: 1m
     rollout-undo: deploy/web
 `},
-	{"pause-mid-rollout", fmt.Sprintf(web, "{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + `
+	{"pause-mid-rollout", web10("{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + `
 steps:
   - after: deploy/web available=10
     set-image: deploy/web
