@@ -130,12 +130,7 @@ var scaledRE = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+
 // the ReplicaSets' sizes never sum beyond replicas + maxSurge, and the
 // rollout ends with the new one at replicas and the old one at 0.
 func TestRollingUpdateScalingSteps(t *testing.T) {
-	e := start(t, nginxWith(10, 10, "{rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}", `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`), deployment.Options{})
+	e := start(t, nginxWith(10, 10, "{rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}", rollout(10, "nginx:1.9.1")), deployment.Options{})
 	e.runUntil(2 * time.Minute)
 	rss := e.replicaSets()
 	require.Len(t, rss, 2)
@@ -179,11 +174,7 @@ steps:
 // Rolling back makes the old ReplicaSet new again with the next revision,
 // its old one kept in revision-history.
 func TestNewReplicaSetNamesAndRevisions(t *testing.T) {
-	e := start(t, nginxWith(4, 10, "{}", `
-steps:
-  - after: deploy/web available=4
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	e := start(t, nginxWith(4, 10, "{}", rollout(4, "nginx:1.9.1")+`
   - at: 1m
     rollout-undo: deploy/web
 `), deployment.Options{})
@@ -221,11 +212,7 @@ steps:
 // revisionHistoryLimit keeps that many old ReplicaSets, the newest
 // revisions, once each rollout is complete.
 func TestRevisionHistoryLimit(t *testing.T) {
-	e := start(t, nginxWith(2, 1, "{}", `
-steps:
-  - after: deploy/web available=2
-    set-image: deploy/web
-    image: {web: "nginx:1.8"}
+	e := start(t, nginxWith(2, 1, "{}", rollout(2, "nginx:1.8")+`
   - at: 1m
     set-image: deploy/web
     image: {web: "nginx:1.9"}
@@ -290,12 +277,7 @@ steps:
 // Progressing False with ProgressDeadlineExceeded, checked one second after
 // the deadline (upstream's requeue), and keeps it while stuck.
 func TestProgressDeadlineExceeded(t *testing.T) {
-	e := start(t, nginxWith(3, 10, "{rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}", `
-steps:
-  - after: deploy/web available=3
-    set-image: deploy/web
-    image: {web: "nginx:bad"}
-`), deployment.Options{})
+	e := start(t, nginxWith(3, 10, "{rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}", rollout(3, "nginx:bad")), deployment.Options{})
 	e.runUntil(30 * time.Second)
 	p := condition(e.deployment("web"), appsv1.DeploymentProgressing)
 	require.NotNil(t, p)
@@ -318,11 +300,7 @@ steps:
 // proportion to their sizes (upstream); the named variant puts them all on
 // the newest.
 func TestProportionalScaling(t *testing.T) {
-	steps := `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:bad"}
+	steps := rollout(10, "nginx:bad") + `
   - at: 1m
     scale: deploy/web
     replicas: 30
@@ -355,12 +333,7 @@ steps:
 // ScaleDownFirst creates the new ReplicaSet empty and scales the old one
 // down first; upstream surges first.
 func TestScaleDownFirst(t *testing.T) {
-	steps := `
-steps:
-  - after: deploy/web available=4
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`
+	steps := rollout(4, "nginx:1.9.1")
 	for _, tc := range []struct {
 		name  string
 		opts  deployment.Options
@@ -393,12 +366,7 @@ steps:
 // Recreate: the old ReplicaSet goes to 0, and the new one is created only
 // once none of the old pods is left.
 func TestRecreate(t *testing.T) {
-	e := start(t, nginxWith(3, 10, "{type: Recreate}", `
-steps:
-  - after: deploy/web available=3
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`), deployment.Options{})
+	e := start(t, nginxWith(3, 10, "{type: Recreate}", rollout(3, "nginx:1.9.1")), deployment.Options{})
 	oldPods := map[string]bool{}
 	var atCreation []string
 	e.c.API.OnCommit(func(ev apiserver.Event) {
@@ -545,11 +513,7 @@ steps:
 // The deprecated rollback request (the deprecated.deployment.rollback.to
 // annotation) is served by the controller and cleared.
 func TestDeprecatedRollbackTo(t *testing.T) {
-	e := start(t, nginxWith(2, 10, "{}", `
-steps:
-  - after: deploy/web available=2
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	e := start(t, nginxWith(2, 10, "{}", rollout(2, "nginx:1.9.1")+`
   - at: 1m
     annotate: deploy/web
     set: {deprecated.deployment.rollback.to: "1"}

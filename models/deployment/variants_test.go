@@ -1,6 +1,7 @@
 package deployment_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -40,6 +41,12 @@ func web(spec ...string) string {
         ` + strings.Join(spec, "\n        ") + "\n"
 }
 
+// rollout is steps: once the Deployment web has available pods, it is given
+// image (the steps that follow run after that one).
+func rollout(available int, image string) string {
+	return fmt.Sprintf("steps:\n  - after: deploy/web available=%d\n    set-image: deploy/web\n    image: {web: %q}\n", available, image)
+}
+
 // web10 is the Deployment web of 10 replicas with strategy, on five nodes.
 func web10(strategy string) string {
 	return "manifests:\n" + web("replicas: 10", "strategy: "+strategy) + `
@@ -60,11 +67,7 @@ expect: {convergeWithin: 5m}
 // exceed replicas + maxSurge for a moment, which the bounds invariant
 // reports (the model does what upstream does; see the package's report).
 var moreScenarios = []struct{ name, text string }{
-	{"scale-mid-rollout", web10("{}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"scale-mid-rollout", web10("{}") + rollout(10, "nginx:1.9.1") + `
   - at: 7s
     scale: deploy/web
     replicas: 20
@@ -76,19 +79,11 @@ steps:
     scale: deploy/web
     replicas: 5
 `},
-	{"recreate-undo", web10("{type: Recreate}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"recreate-undo", web10("{type: Recreate}") + rollout(10, "nginx:1.9.1") + `
   - at: 1m
     rollout-undo: deploy/web
 `},
-	{"pause-mid-rollout", web10("{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"pause-mid-rollout", web10("{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + rollout(10, "nginx:1.9.1") + `
   - at: 0s
     rollout-pause: deploy/web
   - at: 1m
