@@ -1,6 +1,7 @@
 package daemonset_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,6 +44,20 @@ func touchNodes(c *cluster.Cluster) {
 				PatchType: types.MergePatchType, Patch: []byte(`{"metadata":{"annotations":{"ctrlsim.test/observed":"true"}}}`)})
 		}
 	})
+}
+
+// playPassing parses a scenario written in a test (as if read from file in
+// this directory: its manifests may be files in testdata), runs it once
+// under the model with opts, and requires a pass.
+func playPassing(t *testing.T, file, text string, opts daemonset.Options, seed uint64, setup func(*cluster.Cluster)) *run.Result {
+	t.Helper()
+	sc, err := workloads.ParseScenario(file, []byte(text), os.ReadFile)
+	require.NoError(t, err)
+	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, opts), Seed: seed, Setup: setup})
+	require.NoError(t, err)
+	s := res.Summary
+	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
+	return res
 }
 
 func runScenario(t *testing.T, name string, opts daemonset.Options, seed uint64) *run.Result {
