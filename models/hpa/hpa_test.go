@@ -63,10 +63,9 @@ func requirePass(t *testing.T, s run.Summary) {
 // scales are the replica counts the autoscaler wrote, in order.
 func scales(ops []*history.Op) []string {
 	var out []string
-	for _, op := range ops {
-		if op.Client == "horizontal-pod-autoscaler" && op.Verb == "update" && op.Subresource == "scale" && op.Code == 200 {
-			out = append(out, strings.TrimPrefix(op.Arg, "replicas="))
-		}
+	for _, w := range modeltest.ScaleWrites(ops, "horizontal-pod-autoscaler") {
+		_, replicas, _ := strings.Cut(w, "=")
+		out = append(out, replicas)
 	}
 	return out
 }
@@ -113,7 +112,6 @@ func TestCatalogRSHPA(t *testing.T) {
 	again := play(t, sc, hpa.Options{})
 	assert.Equal(t, o.res.Summary.Digest, again.res.Summary.Digest, "same seed, same history")
 }
-
 
 func TestNoStabilizationFlaps(t *testing.T) {
 	// A ReplicaSet whose load swings every minute.
