@@ -34,6 +34,11 @@ func Lookup(name string) (plugin.Strategy, error) {
 	return plugin.Strategy{}, fmt.Errorf("unknown strategy %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
+// UpstreamWith is the strategy "upstream" with c in place of its
+// controllers of c's kinds: a model under test, or a controller of one's
+// own, among upstream's other controllers.
+func UpstreamWith(c plugin.Controller) plugin.Strategy { return registry["upstream"].With(c) }
+
 // Names lists the registered strategies in order.
 func Names() []string {
 	out := make([]string, 0, len(registry))

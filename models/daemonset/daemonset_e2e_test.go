@@ -14,8 +14,8 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
-	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
@@ -23,11 +23,12 @@ import (
 // strategy is upstream's ReplicaSet controllers plus the DaemonSet model.
 func strategy(t *testing.T, opts daemonset.Options) plugin.Strategy {
 	t.Helper()
-	return modeltest.Strategy(t, "upstream/ds", apiserver.DaemonSets, func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		daemonset.StartWithContext(ctx, o)
-	})
+	return models.UpstreamWith(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			daemonset.StartWithContext(ctx, o)
+		}})
 }
 
 // touchNodes annotates every node of the initial cluster at time 0. The

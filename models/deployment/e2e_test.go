@@ -10,8 +10,8 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
-	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
@@ -19,11 +19,12 @@ import (
 // strategy is upstream's controllers with this Deployment model, with opts,
 // in place of any Deployment controller the upstream strategy has.
 func strategy(t testing.TB, name string, opts deployment.Options) plugin.Strategy {
-	st := modeltest.Strategy(t, name+"/deployment", apiserver.Deployments, func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		deployment.StartWithContext(ctx, o)
-	})
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			deployment.StartWithContext(ctx, o)
+		}})
 	st.Name = name
 	return st
 }

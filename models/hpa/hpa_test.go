@@ -17,6 +17,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/history"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -27,11 +28,12 @@ import (
 // plus the autoscaler with opts.
 func strategy(t *testing.T, opts hpa.Options) plugin.Strategy {
 	t.Helper()
-	return modeltest.Strategy(t, "horizontal-pod-autoscaler", apiserver.HorizontalPodAutoscalers, func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		hpa.StartWithContext(ctx, o)
-	})
+	return models.UpstreamWith(plugin.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			hpa.StartWithContext(ctx, o)
+		}})
 }
 
 // outcome is a run, the cluster it ran on, and the HPA predicate with the

@@ -19,7 +19,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
+	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
@@ -29,11 +29,12 @@ import (
 // plus the StatefulSet model with opts.
 func strategy(t *testing.T, name string, opts statefulset.Options) plugin.Strategy {
 	t.Helper()
-	st := modeltest.Strategy(t, name+"/sts", apiserver.StatefulSets, func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		statefulset.StartWithContext(ctx, o)
-	})
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets},
+		Run: func(ctx *controller.Context, tr *trace.Recorder) {
+			o := opts
+			o.Name, o.Trace = ctx.Name(), tr
+			statefulset.StartWithContext(ctx, o)
+		}})
 	st.Name = name
 	return st
 }

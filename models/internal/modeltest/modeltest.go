@@ -1,32 +1,21 @@
-// Package modeltest holds what the models' tests share. It sits in the
-// models layer: it may not import workloads (scenarios); a test parses
-// those itself, with workloads.ParseScenario and os.ReadFile when its
-// manifests are files in the package's testdata.
+// Package modeltest holds what the models' tests share. It imports no
+// model, so that a model's internal tests may use it, and, in the models
+// layer, neither workloads nor run: a test parses its scenarios itself
+// (workloads.ParseScenario, with os.ReadFile when its manifests are files in
+// the package's testdata).
 package modeltest
 
 import (
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/stretchr/testify/require"
+	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/history"
-	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
-	"github.com/ctrlsim/ctrlsim/models"
 )
-
-// Strategy is the built-in upstream strategy with a controller named
-// controllerName, reconciling kind with run, in place of upstream's
-// controller of that kind.
-func Strategy(t testing.TB, controllerName string, kind apiserver.Kind, run func(*controller.Context, *trace.Recorder)) plugin.Strategy {
-	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	return st.With(plugin.Controller{Name: controllerName, Kinds: []apiserver.Kind{kind}, Run: run})
-}
 
 // ScaleWrites are client's successful writes of scale subresources in ops,
 // in order, each as "namespace/name=replicas".
@@ -38,4 +27,29 @@ func ScaleWrites(ops []*history.Op, client string) []string {
 		}
 	}
 	return out
+}
+
+// AvailableAtTheBoundary checks a model's status counts against the rule
+// that a pod is available at the very instant ready + minReadySeconds
+// (v1.36's IsPodAvailable), not a check later. count returns the ready and
+// available replicas the model counts, at now, for the one pod given, Ready
+// since a fixed time.
+func AvailableAtTheBoundary(t *testing.T, minReadySeconds int32, count func(pod *corev1.Pod, now time.Time) (ready, available int32)) {
+	t.Helper()
+	since := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	pod := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
+		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(since)}}}}
+	boundary := time.Duration(minReadySeconds) * time.Second
+	for _, tc := range []struct {
+		at        time.Duration
+		available int32
+	}{
+		{boundary - 1, 0},
+		{boundary, 1},
+		{boundary + time.Second, 1},
+	} {
+		ready, available := count(pod, since.Add(tc.at))
+		assert.Equal(t, int32(1), ready, "at %v", tc.at)
+		assert.Equal(t, tc.available, available, "at %v", tc.at)
+	}
 }
