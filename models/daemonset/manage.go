@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -126,41 +127,30 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 
 // sortForKeeping puts the pod to keep first.
 func (c *Controller) sortForKeeping(pods []*corev1.Pod) {
-	if c.opts.Duplicates == KeepNewest {
-		sortNewestFirst(pods)
-		return
-	}
-	sortOldestFirst(pods)
+	sortByAge(pods, c.opts.Duplicates == KeepNewest)
 }
 
 // sortOldestFirst is upstream's podByCreationTimestampAndPhase: bound pods
 // first, then by creation time, then by name.
-func sortOldestFirst(pods []*corev1.Pod) {
+func sortOldestFirst(pods []*corev1.Pod) { sortByAge(pods, false) }
+
+// sortByAge puts bound pods first, then orders by creation time and name:
+// upstream's order, or, newest first, the keep-newest variant's (upstream's
+// reversed but for bound pods first; creation times have whole seconds, so
+// ties are common).
+func sortByAge(pods []*corev1.Pod, newestFirst bool) {
 	sort.SliceStable(pods, func(i, j int) bool {
 		a, b := pods[i], pods[j]
 		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
 			return a.Spec.NodeName != ""
+		}
+		if newestFirst {
+			a, b = b, a
 		}
 		if a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 			return a.Name < b.Name
 		}
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	})
-}
-
-// sortNewestFirst is the keep-newest variant's order: bound pods first, then
-// upstream's order reversed (the most recently created, then by name from
-// the last; creation times have whole seconds, so ties are common).
-func sortNewestFirst(pods []*corev1.Pod) {
-	sort.SliceStable(pods, func(i, j int) bool {
-		a, b := pods[i], pods[j]
-		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
-			return a.Spec.NodeName != ""
-		}
-		if a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-			return a.Name > b.Name
-		}
-		return b.CreationTimestamp.Before(&a.CreationTimestamp)
 	})
 }
 
@@ -214,7 +204,7 @@ func unboundPodsWithoutNode(nodes []*corev1.Node, byNode map[string][]*corev1.Po
 		exists[n.Name] = true
 	}
 	var out []string
-	for _, node := range sortedKeys(byNode) {
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
 		if exists[node] {
 			continue
 		}
@@ -224,15 +214,6 @@ func unboundPodsWithoutNode(nodes []*corev1.Node, byNode map[string][]*corev1.Po
 			}
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

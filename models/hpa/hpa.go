@@ -28,6 +28,8 @@ package hpa
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -491,7 +493,7 @@ func (c *Controller) validateSelector(hpa *autoscalingv2.HorizontalPodAutoscaler
 	}
 	pods := c.pods.List(hpa.Namespace, parsed)
 	var selecting []string
-	for _, other := range sortedNames(c.selectors) {
+	for _, other := range slices.Sorted(maps.Keys(c.selectors)) {
 		ns, _ := controller.SplitKey(other)
 		if ns != hpa.Namespace {
 			continue
