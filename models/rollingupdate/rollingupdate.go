@@ -54,6 +54,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
+	"github.com/ctrlsim/ctrlsim/models/deployment"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -282,7 +283,7 @@ func (u *updater) update(oldRc, newRc *corev1.ReplicationController, rename bool
 			return err
 		}
 	}
-	surge, unavailable, err := fenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
+	surge, unavailable, err := deployment.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
 	if err != nil {
 		return err
 	}
@@ -787,23 +788,6 @@ func (u *updater) poll(interval, timeout time.Duration, immediate bool, cond fun
 			return err
 		}
 	}
-}
-
-// fenceposts resolves maxSurge (rounded up) and maxUnavailable (rounded down)
-// against desired; if both come to 0, maxUnavailable is 1.
-func fenceposts(surge, unavailable *intstr.IntOrString, desired int32) (int32, int32, error) {
-	s, err := intstr.GetScaledValueFromIntOrPercent(surge, int(desired), true)
-	if err != nil {
-		return 0, 0, err
-	}
-	un, err := intstr.GetScaledValueFromIntOrPercent(unavailable, int(desired), false)
-	if err != nil {
-		return 0, 0, err
-	}
-	if s == 0 && un == 0 {
-		un = 1
-	}
-	return int32(s), int32(un), nil
 }
 
 func replicas(rc *corev1.ReplicationController) int32 {
