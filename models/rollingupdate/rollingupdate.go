@@ -705,43 +705,39 @@ func (u *updater) updateExisting(oldRc *corev1.ReplicationController, next, valu
 // it again and retrying (client-go's retry.DefaultBackoff: 4 tries, 10 ms
 // growing fivefold, 10% jitter).
 func (u *updater) updateRC(rc *corev1.ReplicationController, change func(*corev1.ReplicationController)) (*corev1.ReplicationController, error) {
-	orig := rc.DeepCopy()
-	rc = rc.DeepCopy()
-	err := u.retryOnConflict(func() error {
-		change(rc)
-		obj, err := u.cl.Update(rc)
-		if err == nil {
-			rc = obj.(*corev1.ReplicationController)
-			return nil
-		}
-		if fresh, getErr := u.cl.Get(apiserver.ReplicationControllers, orig.Namespace, orig.Name); getErr == nil {
-			rc = fresh.(*corev1.ReplicationController)
-		} else {
-			rc = orig.DeepCopy()
-		}
-		return err
-	})
-	return rc, err
+	return updateObject(u, apiserver.ReplicationControllers, rc, change)
 }
 
 // updatePod is updateRC for a pod.
 func (u *updater) updatePod(pod *corev1.Pod, change func(*corev1.Pod)) error {
-	orig := pod.DeepCopy()
-	pod = pod.DeepCopy()
-	return u.retryOnConflict(func() error {
-		change(pod)
-		obj, err := u.cl.Update(pod)
+	_, err := updateObject(u, apiserver.Pods, pod, change)
+	return err
+}
+
+// updateObject applies change to a copy of obj, of kind, and writes it; on
+// a failed write it starts again from the object read afresh (from obj if
+// that read fails too), while the failure is a conflict.
+func updateObject[T interface {
+	apiserver.Object
+	DeepCopy() T
+}](u *updater, kind apiserver.Kind, obj T, change func(T)) (T, error) {
+	orig := obj.DeepCopy()
+	obj = obj.DeepCopy()
+	err := u.retryOnConflict(func() error {
+		change(obj)
+		written, err := u.cl.Update(obj)
 		if err == nil {
-			pod = obj.(*corev1.Pod)
+			obj = written.(T)
 			return nil
 		}
-		if fresh, getErr := u.cl.Get(apiserver.Pods, orig.Namespace, orig.Name); getErr == nil {
-			pod = fresh.(*corev1.Pod)
+		if fresh, getErr := u.cl.Get(kind, orig.GetNamespace(), orig.GetName()); getErr == nil {
+			obj = fresh.(T)
 		} else {
-			pod = orig.DeepCopy()
+			obj = orig.DeepCopy()
 		}
 		return err
 	})
+	return obj, err
 }
 
 func (u *updater) retryOnConflict(fn func() error) error {
