@@ -11,9 +11,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -23,12 +21,7 @@ import (
 // strategy is upstream's ReplicaSet controllers plus the DaemonSet model.
 func strategy(t *testing.T, opts daemonset.Options) plugin.Strategy {
 	t.Helper()
-	return models.UpstreamWith(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			daemonset.StartWithContext(ctx, o)
-		}})
+	return models.UpstreamWith(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets}, Run: daemonset.Run(opts)})
 }
 
 // touchNodes annotates every node of the initial cluster at time 0. The

@@ -94,6 +94,17 @@ type Controller struct {
 	events      []Event
 }
 
+// Run is the model as a strategy's controller (plugin.Controller.Run): a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run(opts Options) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		StartWithContext(ctx, o)
+	}
+}
+
 // Start runs the controller on the harness with its own context.
 func Start(api *apiserver.Server, opts Options) *Controller {
 	if opts.Name == "" {

@@ -7,9 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -19,12 +17,7 @@ import (
 // strategy is upstream's controllers with this Deployment model, with opts,
 // in place of any Deployment controller the upstream strategy has.
 func strategy(t testing.TB, name string, opts deployment.Options) plugin.Strategy {
-	st := models.UpstreamWith(plugin.Controller{Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			deployment.StartWithContext(ctx, o)
-		}})
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments}, Run: deployment.Run(opts)})
 	st.Name = name
 	return st
 }

@@ -16,9 +16,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -29,12 +27,7 @@ import (
 // plus the StatefulSet model with opts.
 func strategy(t *testing.T, name string, opts statefulset.Options) plugin.Strategy {
 	t.Helper()
-	st := models.UpstreamWith(plugin.Controller{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			statefulset.StartWithContext(ctx, o)
-		}})
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: statefulset.Run(opts)})
 	st.Name = name
 	return st
 }
