@@ -723,7 +723,7 @@ func updateObject[T interface {
 }](u *updater, kind apiserver.Kind, obj T, change func(T)) (T, error) {
 	orig := obj.DeepCopy()
 	obj = obj.DeepCopy()
-	err := u.retryOnConflict(func() error {
+	err := u.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
 		change(obj)
 		written, err := u.cl.Update(obj)
 		if err == nil {
@@ -738,21 +738,6 @@ func updateObject[T interface {
 		return err
 	})
 	return obj, err
-}
-
-func (u *updater) retryOnConflict(fn func() error) error {
-	d := 10 * time.Millisecond
-	var err error
-	for step := 0; step < 4; step++ {
-		if step > 0 {
-			u.ctx.Sleep(d + time.Duration(u.ctx.Rand().Float64()*0.1*float64(d)))
-			d *= 5
-		}
-		if err = fn(); err == nil || !apierrors.IsConflict(err) {
-			return err
-		}
-	}
-	return err
 }
 
 // poll checks cond every interval (first at once when immediate) until it

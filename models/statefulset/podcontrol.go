@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -71,7 +72,7 @@ func (c *Controller) createMissingClaims(set *appsv1.StatefulSet, pod *corev1.Po
 // updatePod gives the pod its identity, storage and claim ownership, retrying
 // conflicts with the cached copy (DefaultBackoff).
 func (c *Controller) updatePod(set *appsv1.StatefulSet, pod *corev1.Pod, ordinal int) error {
-	return c.retryOnConflict(defaultBackoff, func() error {
+	return c.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
 		consistent := true
 		if !c.identityMatches(set, pod) {
 			c.setIdentity(set, pod, ordinal)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"sort"
-	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
@@ -240,7 +239,7 @@ func (c *Controller) createRevision(set *appsv1.StatefulSet, rev *appsv1.Control
 // with the cached copy (client-go's DefaultBackoff: 4 tries).
 func (c *Controller) renumberRevision(rev *appsv1.ControllerRevision, revision int64) (*appsv1.ControllerRevision, error) {
 	clone := rev.DeepCopy()
-	err := c.retryOnConflict(defaultBackoff, func() error {
+	err := c.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
 		if clone.Revision == revision {
 			return nil
 		}
@@ -294,34 +293,4 @@ func historyToDelete(set *appsv1.StatefulSet, pods []*corev1.Pod, revs []*appsv1
 		return nil
 	}
 	return old[:len(old)-limit]
-}
-
-// Backoffs of client-go's retry package.
-type backoff struct {
-	steps    int
-	duration time.Duration
-	factor   float64
-}
-
-var (
-	defaultRetry   = backoff{steps: 5, duration: 10 * time.Millisecond, factor: 1}
-	defaultBackoff = backoff{steps: 4, duration: 10 * time.Millisecond, factor: 5}
-)
-
-// retryOnConflict is retry.RetryOnConflict: fn again after a jittered
-// (10 %) sleep while it returns a Conflict, at most b.steps times.
-func (c *Controller) retryOnConflict(b backoff, fn func() error) error {
-	d := b.duration
-	var err error
-	for i := 0; i < b.steps; i++ {
-		if err = fn(); err == nil || !apierrors.IsConflict(err) {
-			return err
-		}
-		if i == b.steps-1 {
-			break
-		}
-		c.ctx.Sleep(d + time.Duration(c.ctx.Rand().Float64()*0.1*float64(d)))
-		d = time.Duration(float64(d) * b.factor)
-	}
-	return err
 }
