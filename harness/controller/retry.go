@@ -3,6 +3,7 @@ package controller
 import (
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
@@ -39,4 +40,24 @@ func (c *Context) RetryOnConflict(b Backoff, fn func() error) error {
 		d = time.Duration(float64(d) * b.Factor)
 	}
 	return err
+}
+
+// UpdateStatusRetrying writes a status, as upstream's
+// updateReplicaSetStatus and storeDaemonSetStatus do: withStatus returns a
+// copy of obj (of kind) with the status to write in place; after a failed
+// write the object is read again (a quorum GET) and the write tried once
+// more, retries times at most. It returns the object written.
+func (c *Client) UpdateStatusRetrying(kind apiserver.Kind, obj apiserver.Object, retries int, withStatus func(apiserver.Object) apiserver.Object) (apiserver.Object, error) {
+	for i := 0; ; i++ {
+		written, err := c.UpdateStatus(withStatus(obj))
+		if err == nil {
+			return written, nil
+		}
+		if i >= retries {
+			return nil, err
+		}
+		if obj, err = c.Get(kind, obj.GetNamespace(), obj.GetName()); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -88,8 +88,8 @@ func (c *Controller) storeStatus(ds *appsv1.DaemonSet, n counts, observed bool) 
 		s.NumberUnavailable == n.unavailable && s.ObservedGeneration >= ds.Generation {
 		return nil, nil
 	}
-	toUpdate := ds.DeepCopy()
-	for i := 0; ; i++ {
+	obj, err := c.ctx.Client().UpdateStatusRetrying(apiserver.DaemonSets, ds, statusUpdateRetries, func(obj apiserver.Object) apiserver.Object {
+		toUpdate := obj.(*appsv1.DaemonSet).DeepCopy()
 		if observed {
 			toUpdate.Status.ObservedGeneration = ds.Generation
 		}
@@ -97,17 +97,10 @@ func (c *Controller) storeStatus(ds *appsv1.DaemonSet, n counts, observed bool) 
 		st.DesiredNumberScheduled, st.CurrentNumberScheduled, st.NumberMisscheduled = n.desired, n.current, n.misscheduled
 		st.NumberReady, st.UpdatedNumberScheduled = n.ready, n.updated
 		st.NumberAvailable, st.NumberUnavailable = n.available, n.unavailable
-		obj, err := c.ctx.Client().UpdateStatus(toUpdate)
-		if err == nil {
-			return obj.(*appsv1.DaemonSet), nil
-		}
-		if i >= statusUpdateRetries {
-			return nil, err
-		}
-		fresh, getErr := c.ctx.Client().Get(apiserver.DaemonSets, ds.Namespace, ds.Name)
-		if getErr != nil {
-			return nil, getErr
-		}
-		toUpdate = fresh.(*appsv1.DaemonSet)
+		return toUpdate
+	})
+	if err != nil {
+		return nil, err
 	}
+	return obj.(*appsv1.DaemonSet), nil
 }

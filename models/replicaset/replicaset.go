@@ -417,26 +417,17 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 		return rs, nil
 	}
 	status.ObservedGeneration = rs.Generation
-	for i := 0; ; i++ {
-		rs = rs.DeepCopy()
+	obj, err := c.ctx.Client().UpdateStatusRetrying(c.opts.Kind, c.adapter.fromRS(rs), statusUpdateRetries, func(obj apiserver.Object) apiserver.Object {
+		rs := c.adapter.toRS(obj).DeepCopy()
 		rs.Status = status
-		obj, err := c.ctx.Client().UpdateStatus(c.adapter.fromRS(rs))
-		if err == nil {
-			updated := c.adapter.toRS(obj)
-			if c.consistency != nil {
-				c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
-			}
-			return updated, nil
-		}
-		if i >= statusUpdateRetries {
-			return nil, err
-		}
-		fresh, getErr := c.ctx.Client().Get(c.opts.Kind, rs.Namespace, rs.Name)
-		if getErr != nil {
-			return nil, getErr
-		}
-		rs = c.adapter.toRS(fresh)
+		return c.adapter.fromRS(rs)
+	})
+	if err != nil {
+		return nil, err
 	}
+	updated := c.adapter.toRS(obj)
+	c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
+	return updated, nil
 }
 
 func equalPtr(a, b *int32) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
