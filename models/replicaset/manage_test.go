@@ -6,6 +6,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -47,11 +48,7 @@ func TestSlowStartBatchesAndBurst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Fixed latency so batches are easy to tell apart.
 			c := newTestCluster(t, 1, 2*time.Millisecond, 2*time.Millisecond)
-			c.api = apiserver.New(c.w, func() apiserver.Config {
-				cfg := apiserver.DefaultConfig()
-				cfg.DefaultLatency, cfg.Latency, cfg.WatchDelay = apiserver.Fixed(2*time.Millisecond), nil, apiserver.Fixed(time.Second)
-				return cfg
-			}())
+			c.api = apiserver.New(c.w, modeltest.APIConfig(apiserver.Fixed(2*time.Millisecond), apiserver.Fixed(time.Second)))
 			batches := creates(c)
 			Start(c.api, tc.opts)
 			c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(600)})

@@ -11,11 +11,32 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/history"
 )
+
+// APIConfig is the API server's default configuration with every request
+// taking latency and every watch event arriving watchDelay late: for tests
+// of a controller against an API server and nothing else (no scheduler, no
+// kubelets: pods stay Pending).
+func APIConfig(latency, watchDelay apiserver.Dist) apiserver.Config {
+	cfg := apiserver.DefaultConfig()
+	cfg.DefaultLatency, cfg.Latency, cfg.WatchDelay = latency, nil, watchDelay
+	return cfg
+}
+
+// Serve serves req, as a client outside the simulation, and requires it to
+// succeed; it returns the object of the response.
+func Serve(t testing.TB, api *apiserver.Server, req *apiserver.Request) apiserver.Object {
+	t.Helper()
+	resp := api.Serve(req)
+	require.NoError(t, resp.Err)
+	return resp.Object
+}
 
 // ScaleWrites are client's successful writes of scale subresources in ops,
 // in order, each as "namespace/name=replicas".
