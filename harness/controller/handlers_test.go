@@ -1,9 +1,7 @@
 package controller
 
 import (
-	"errors"
 	"testing"
-	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/stretchr/testify/assert"
@@ -172,26 +170,4 @@ func TestOwnerHandler(t *testing.T) {
 	h.OnDelete(replaced)
 	assert.Equal(t, []string{"default/a " + string(a.UID), "default/a new"}, forgot)
 	assert.Equal(t, []string{"default/a"}, f.drain())
-}
-
-func TestWorker(t *testing.T) {
-	tests := []struct {
-		name       string
-		maxRetries int
-		syncs      int // of a key that always fails, until the queue is empty
-	}{
-		{"retried until dropped", 3, 4},
-		{"dropped at once", 1, 2},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newOwnersFixture(t)
-			syncs := 0
-			f.queue.Add("k")
-			f.ctx.Go("worker", Worker(f.queue, func(string) error { syncs++; return errors.New("no") }, tt.maxRetries))
-			f.ctx.World().RunUntil(f.ctx.World().Elapsed() + 10*time.Minute)
-			assert.Equal(t, tt.syncs, syncs)
-			assert.Zero(t, f.queue.NumRequeues("k"), "forgotten")
-		})
-	}
 }
