@@ -15,17 +15,20 @@ func TestWorker(t *testing.T) {
 		syncs      int // of a key that always fails, until the queue is empty
 	}{
 		{"retried until dropped", 3, 4},
-		{"dropped at once", 1, 2},
+		{"dropped after one requeue", 1, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newOwnersFixture(t)
+			w, api := testServer(0, 0)
+			ctx := NewContext("ctl", api)
+			q := NewQueue[string](w, "q", nil)
 			syncs := 0
-			f.queue.Add("k")
-			f.ctx.Go("worker", Worker(f.queue, func(string) error { syncs++; return errors.New("no") }, tt.maxRetries))
-			f.ctx.World().RunUntil(f.ctx.World().Elapsed() + 10*time.Minute)
+			q.Add("k")
+			ctx.Go("worker", Worker(q, func(string) error { syncs++; return errors.New("no") }, tt.maxRetries))
+			w.RunUntil(10 * time.Minute)
 			assert.Equal(t, tt.syncs, syncs)
-			assert.Zero(t, f.queue.NumRequeues("k"), "forgotten")
+			assert.Zero(t, q.NumRequeues("k"), "forgotten")
+			assert.Zero(t, q.Len(), "not queued again")
 		})
 	}
 }
