@@ -12,10 +12,12 @@ func TestWorker(t *testing.T) {
 	tests := []struct {
 		name       string
 		maxRetries int
-		syncs      int // of a key that always fails, until the queue is empty
+		fails      int // syncs of the key that fail before one succeeds
+		syncs      int // until the queue is empty
 	}{
-		{"retried until dropped", 3, 4},
-		{"dropped after one requeue", 1, 2},
+		{"retried until it succeeds", 0, 5, 6},
+		{"retried until dropped", 3, 100, 4},
+		{"dropped after one requeue", 1, 100, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -24,7 +26,13 @@ func TestWorker(t *testing.T) {
 			q := NewQueue[string](w, "q", nil)
 			syncs := 0
 			q.Add("k")
-			ctx.Go("worker", Worker(q, func(string) error { syncs++; return errors.New("no") }, tt.maxRetries))
+			ctx.Go("worker", Worker(q, func(string) error {
+				syncs++
+				if syncs <= tt.fails {
+					return errors.New("no")
+				}
+				return nil
+			}, tt.maxRetries))
 			w.RunUntil(10 * time.Minute)
 			assert.Equal(t, tt.syncs, syncs)
 			assert.Zero(t, q.NumRequeues("k"), "forgotten")
