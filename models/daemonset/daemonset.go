@@ -206,8 +206,7 @@ func podNodeIndex(obj apiserver.Object) []string {
 }
 
 func controllerRef(ds *appsv1.DaemonSet) metav1.OwnerReference {
-	t := true
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &t, BlockOwnerDeletion: &t}
+	return *metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet"))
 }
 
 // --- event handlers (run outside coroutines: they only enqueue) ---

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // What the controller does to one pod and its claims (upstream's
@@ -258,9 +259,7 @@ func setClaimOwners(claim *corev1.PersistentVolumeClaim, set *appsv1.StatefulSet
 					return
 				}
 			}
-			t := true
-			refs = append(refs, metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: owner.GetName(), UID: owner.GetUID(),
-				Controller: &t, BlockOwnerDeletion: &t})
+			refs = append(refs, *metav1.NewControllerRef(owner, schema.FromAPIVersionAndKind(apiVersion, kind)))
 		}
 		switch {
 		case p.WhenScaled == retain && p.WhenDeleted == del:
