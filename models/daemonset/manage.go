@@ -292,25 +292,14 @@ func daemonPodTemplate(t *corev1.PodTemplateSpec, generation *int64, hash string
 // createPod creates one daemon pod for node: pinned by required node
 // affinity (or, with BindByNodeName, bound by spec.nodeName).
 func (c *Controller) createPod(ds *appsv1.DaemonSet, template *corev1.PodTemplateSpec, node string) error {
-	if len(template.Labels) == 0 {
-		return errors.New("unable to create pods, no labels")
+	pod, err := controller.PodFromTemplate(template, ds, controllerRef(ds))
+	if err != nil {
+		return err
 	}
-	spec := *template.Spec.DeepCopy()
 	if c.opts.BindByNodeName {
-		spec.NodeName = node
+		pod.Spec.NodeName = node
 	} else {
-		spec.Affinity = pinToNode(spec.Affinity, node)
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:       ds.Namespace,
-			GenerateName:    ds.Name + "-",
-			Labels:          maps.Clone(template.Labels),
-			Annotations:     maps.Clone(template.Annotations),
-			Finalizers:      append([]string(nil), template.Finalizers...),
-			OwnerReferences: []metav1.OwnerReference{controllerRef(ds)},
-		},
-		Spec: spec,
+		pod.Spec.Affinity = pinToNode(pod.Spec.Affinity, node)
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil {

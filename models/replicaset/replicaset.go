@@ -10,8 +10,6 @@
 package replicaset
 
 import (
-	"errors"
-	"maps"
 	"reflect"
 	"time"
 
@@ -312,20 +310,9 @@ func (c *Controller) createBatches(n int, fn func() error) (int, error) {
 }
 
 func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
-	tmpl := &rs.Spec.Template
-	if len(tmpl.Labels) == 0 {
-		return errors.New("unable to create pods, no labels")
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:       rs.Namespace,
-			GenerateName:    rs.Name + "-",
-			Labels:          maps.Clone(tmpl.Labels),
-			Annotations:     maps.Clone(tmpl.Annotations),
-			Finalizers:      append([]string(nil), tmpl.Finalizers...),
-			OwnerReferences: []metav1.OwnerReference{c.adapter.controllerRef(rs)},
-		},
-		Spec: *tmpl.Spec.DeepCopy(),
+	pod, err := controller.PodFromTemplate(&rs.Spec.Template, rs, c.adapter.controllerRef(rs))
+	if err != nil {
+		return err
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil && c.consistency != nil {
