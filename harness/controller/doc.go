@@ -76,11 +76,12 @@
 // (Consistency), the handlers that turn events into keys (OwnerHandler for
 // the reconciled kind; DependentHandler, with Owners, for pods, ReplicaSets
 // and revisions: resolveControllerRef and the owners selecting an orphan),
-// the ControllerIndex, pods from a template (PodFromTemplate), the worker
-// loop with its rate-limited requeue (Worker, RunWorkers), work-queue keys
-// (KeyFunc, SplitKey), client-go's RetryOnConflict, the status write with a
-// re-read and retry (Client.UpdateStatusRetrying) and the status condition
-// helpers (GetCondition, FilterOutCondition).
+// the ControllerIndex, pods from a template (PodFromTemplate), creation in
+// slow-start batches (SlowStartBatch), the worker loop with its rate-limited
+// requeue (Worker, RunWorkers), work-queue keys (KeyFunc, SplitKey), client-
+// go's RetryOnConflict, the status write with a re-read and retry
+// (Client.UpdateStatusRetrying) and the status condition helpers
+// (GetCondition, FilterOutCondition).
 //
 // # What a controller must not do, and what happens if it does
 //

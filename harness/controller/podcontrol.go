@@ -30,3 +30,25 @@ func PodFromTemplate(template *corev1.PodTemplateSpec, parent metav1.Object, ref
 		Spec: *template.Spec.DeepCopy(),
 	}, nil
 }
+
+// SlowStartBatch is upstream's slowStartBatch: it calls fn for 0 … count-1
+// in batches of initial, then twice as many each time (capped by what
+// remains), the calls of a batch concurrent, and stops after a batch with a
+// failure, so that a controller that cannot create pods finds out with few
+// requests. It returns how many calls succeeded and the errors of the
+// failed batch, in the order the calls failed.
+func (c *Context) SlowStartBatch(count, initial int, fn func(i int) error) (successes int, errs []error) {
+	for pos, batch := 0, min(count, initial); batch > 0; pos, batch = pos+batch, min(2*batch, count-(pos+batch)) {
+		start := pos
+		c.Parallel(batch, func(i int) {
+			if err := fn(start + i); err != nil {
+				errs = append(errs, err)
+			}
+		})
+		successes += batch - len(errs)
+		if len(errs) > 0 {
+			return successes, errs
+		}
+	}
+	return successes, nil
+}

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,6 +41,44 @@ func TestPodFromTemplate(t *testing.T) {
 			assert.Equal(t, tt.want, pod)
 			pod.Labels["app"] = "changed"
 			assert.Equal(t, "web", tt.template.Labels["app"], "the template's labels are copied")
+		})
+	}
+}
+
+func TestSlowStartBatch(t *testing.T) {
+	tests := []struct {
+		name             string
+		count, initial   int
+		fail             map[int]bool // the calls that fail
+		calls, successes int
+		errs             int
+	}{
+		{"nothing", 0, 1, nil, 0, 0, 0},
+		{"1, 2, 4, 3", 10, 1, nil, 10, 10, 0},
+		{"all at once", 10, 10, nil, 10, 10, 0},
+		{"a failure in the third batch stops it", 10, 1, map[int]bool{4: true, 5: true}, 7, 5, 2},
+		{"a failure in the last batch", 3, 1, map[int]bool{2: true}, 3, 2, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, api := testServer(0, 0)
+			ctx := NewContext("ctl", api)
+			calls := 0
+			var successes int
+			var errs []error
+			ctx.Go("batches", func() {
+				successes, errs = ctx.SlowStartBatch(tt.count, tt.initial, func(i int) error {
+					calls++
+					if tt.fail[i] {
+						return errors.New("quota")
+					}
+					return nil
+				})
+			})
+			w.Run()
+			assert.Equal(t, tt.calls, calls, "calls")
+			assert.Equal(t, tt.successes, successes, "successes")
+			assert.Len(t, errs, tt.errs)
 		})
 	}
 }

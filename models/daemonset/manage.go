@@ -235,24 +235,19 @@ func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash 
 	c.expectations.SetExpectations(key, nCreate, nDelete)
 
 	template := daemonPodTemplate(&ds.Spec.Template, templateGeneration(ds), hash)
-	var errs []error
-	batch := min(nCreate, 1)
+	initial := 1
 	if c.opts.NoSlowStart {
-		batch = nCreate
+		initial = nCreate
 	}
-	for pos := 0; pos < nCreate; pos, batch = pos+batch, min(2*batch, nCreate-(pos+batch)) {
-		before := len(errs)
-		start := pos
-		c.ctx.Parallel(batch, func(i int) {
-			if err := c.createPod(ds, template, create[start+i]); err != nil {
-				c.expectations.CreationObserved(key)
-				errs = append(errs, err)
-			}
-		})
-		if skipped := nCreate - (pos + batch); len(errs) > before && skipped > 0 {
-			c.expectations.LowerExpectations(key, skipped, 0)
-			break
+	created, errs := c.ctx.SlowStartBatch(nCreate, initial, func(i int) error {
+		err := c.createPod(ds, template, create[i])
+		if err != nil {
+			c.expectations.CreationObserved(key)
 		}
+		return err
+	})
+	if skipped := nCreate - created - len(errs); skipped > 0 {
+		c.expectations.LowerExpectations(key, skipped, 0) // never tried
 	}
 	c.ctx.Parallel(nDelete, func(i int) {
 		err := c.ctx.Client().Delete(apiserver.Pods, ds.Namespace, del[i], nil)

@@ -248,13 +248,20 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 		if !c.opts.NoExpectations {
 			c.expectations.ExpectCreations(key, n)
 		}
-		created, err := c.createBatches(n, func() error { return c.createPod(rs) })
+		initial := 1
+		if c.opts.NoSlowStart {
+			initial = n
+		}
+		created, errs := c.ctx.SlowStartBatch(n, initial, func(int) error { return c.createPod(rs) })
 		if !c.opts.NoExpectations {
 			for i := created; i < n; i++ {
 				c.expectations.CreationObserved(key)
 			}
 		}
-		return err
+		if len(errs) > 0 {
+			return errs[0]
+		}
+		return nil
 	case diff > 0:
 		n := min(diff, c.opts.BurstReplicas)
 		victims := c.podsToDelete(rs, active, n)
@@ -281,32 +288,6 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 		return firstErr
 	}
 	return nil
-}
-
-// createBatches is slowStartBatch: calls of fn in batches of 1, 2, 4, …, each
-// batch concurrent, stopping after a batch with an error. Without slow start
-// all n run in one batch.
-func (c *Controller) createBatches(n int, fn func() error) (int, error) {
-	successes, remaining := 0, n
-	batch := min(remaining, 1)
-	if c.opts.NoSlowStart {
-		batch = remaining
-	}
-	for batch > 0 {
-		var errs []error
-		c.ctx.Parallel(batch, func(int) {
-			if err := fn(); err != nil {
-				errs = append(errs, err)
-			}
-		})
-		successes += batch - len(errs)
-		if len(errs) > 0 {
-			return successes, errs[0]
-		}
-		remaining -= batch
-		batch = min(2*batch, remaining)
-	}
-	return successes, nil
 }
 
 func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
