@@ -394,7 +394,7 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 	}
 	out := map[string][]*corev1.Pod{}
 	for _, p := range pods {
-		if !includeDeletedTerminal && isTerminal(p) && p.DeletionTimestamp != nil {
+		if !includeDeletedTerminal && kube.IsPodTerminal(p) && p.DeletionTimestamp != nil {
 			continue
 		}
 		node, ok := TargetNodeName(p)
@@ -404,8 +404,4 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 		out[node] = append(out[node], p)
 	}
 	return out, nil
-}
-
-func isTerminal(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
 }

@@ -190,9 +190,9 @@ func (c *Controller) sync(key string) error {
 	}
 	var active, terminating []*corev1.Pod
 	for _, p := range all {
-		if isActive(p) {
+		if kube.IsPodActive(p) {
 			active = append(active, p)
-		} else if p.DeletionTimestamp != nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+		} else if p.DeletionTimestamp != nil && !kube.IsPodTerminal(p) {
 			terminating = append(terminating, p)
 		}
 	}
@@ -232,10 +232,6 @@ func (c *Controller) sync(key string) error {
 		c.queue.AddAfter(key, next)
 	}
 	return nil
-}
-
-func isActive(p *corev1.Pod) bool {
-	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed && p.DeletionTimestamp == nil
 }
 
 // manageReplicas creates or deletes pods to close the gap to spec.replicas.
@@ -307,7 +303,7 @@ func (c *Controller) podsToDelete(rs *appsv1.ReplicaSet, active []*corev1.Pod, n
 	related := c.relatedPods(rs)
 	onNode := map[string]int{}
 	for _, p := range related {
-		if isActive(p) {
+		if kube.IsPodActive(p) {
 			onNode[p.Spec.NodeName]++
 		}
 	}

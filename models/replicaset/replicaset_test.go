@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
@@ -79,7 +80,7 @@ func maxOwned(api *apiserver.Server, owner func() types.UID) *int {
 		}
 		key := pod.Namespace + "/" + pod.Name
 		ref := metav1.GetControllerOfNoCopy(pod)
-		if ev.Type != "DELETED" && ref != nil && ref.UID == owner() && isActive(pod) {
+		if ev.Type != "DELETED" && ref != nil && ref.UID == owner() && kube.IsPodActive(pod) {
 			active[key] = true
 		} else {
 			delete(active, key)

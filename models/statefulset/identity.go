@@ -264,10 +264,6 @@ func claimsFor(set *appsv1.StatefulSet, ordinal int) []*corev1.PersistentVolumeC
 func isCreated(p *corev1.Pod) bool     { return p.Status.Phase != "" }
 func isPending(p *corev1.Pod) bool     { return p.Status.Phase == corev1.PodPending }
 func isTerminating(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }
-func isFinished(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
-}
-
 func isRunningAndReady(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodRunning && kube.IsPodReady(p)
 }
