@@ -34,6 +34,11 @@ func Lookup(name string) (plugin.Strategy, error) {
 	return plugin.Strategy{}, fmt.Errorf("unknown strategy %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
+// UpstreamWith is the strategy "upstream" with c in place of its
+// controllers of c's kinds: a model under test, or a controller of one's
+// own, among upstream's other controllers.
+func UpstreamWith(c plugin.Controller) plugin.Strategy { return registry["upstream"].With(c) }
+
 // Names lists the registered strategies in order.
 func Names() []string {
 	out := make([]string, 0, len(registry))
@@ -60,11 +65,9 @@ type choices struct {
 // HorizontalPodAutoscaler controllers.
 func bundle(name, summary string, o choices) plugin.Strategy {
 	rs := func(kind apiserver.Kind) func(*controller.Context, *trace.Recorder) {
-		return func(ctx *controller.Context, tr *trace.Recorder) {
-			x := o.rs
-			x.Name, x.Kind, x.Trace = ctx.Name(), kind, tr
-			replicaset.StartWithContext(ctx, x)
-		}
+		x := o.rs
+		x.Kind = kind
+		return replicaset.Run(x)
 	}
 	return plugin.Strategy{Name: name, Summary: summary,
 		Kinds: []apiserver.Kind{apiserver.ReplicaSets, apiserver.ReplicationControllers, apiserver.Deployments, apiserver.StatefulSets,
@@ -72,21 +75,9 @@ func bundle(name, summary string, o choices) plugin.Strategy {
 		Controllers: []plugin.Controller{
 			{Name: name, Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: rs(apiserver.ReplicaSets)},
 			{Name: name + "/rc", Kinds: []apiserver.Kind{apiserver.ReplicationControllers}, Run: rs(apiserver.ReplicationControllers)},
-			{Name: name + "/deploy", Kinds: []apiserver.Kind{apiserver.Deployments}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
-				x := o.dep
-				x.Name, x.Trace = ctx.Name(), tr
-				deployment.StartWithContext(ctx, x)
-			}},
-			{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
-				x := o.sts
-				x.Name, x.Trace = ctx.Name(), tr
-				statefulset.StartWithContext(ctx, x)
-			}},
-			{Name: name + "/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
-				x := o.ds
-				x.Name, x.Trace = ctx.Name(), tr
-				daemonset.StartWithContext(ctx, x)
-			}},
+			{Name: name + "/deploy", Kinds: []apiserver.Kind{apiserver.Deployments}, Run: deployment.Run(o.dep)},
+			{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: statefulset.Run(o.sts)},
+			{Name: name + "/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets}, Run: daemonset.Run(o.ds)},
 			{Name: name + "/hpa", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers}, Run: func(ctx *controller.Context, tr *trace.Recorder) {
 				x := o.hpa
 				x.Name = ctx.Name() // its decisions are not scale-down rankings: no trace

@@ -80,6 +80,22 @@
 // Context's other methods and fields (API, Kill, Group, Informers, Failed,
 // Dead, Skew, WatchDelay) are for the harness and its fault injector.
 //
+// # Upstream's pkg/controller helpers
+//
+// What upstream's controllers share in pkg/controller is here once, for
+// every model: the controller-ref manager (RefManager: ClaimPods and its
+// ReplicaSet and ControllerRevision forms), Expectations and
+// UIDTrackingExpectations, the StaleControllerConsistency check
+// (Consistency), the handlers that turn events into keys (OwnerHandler for
+// the reconciled kind; DependentHandler, with Owners, for pods, ReplicaSets
+// and revisions: resolveControllerRef and the owners selecting an orphan),
+// the ControllerIndex, pods from a template (PodFromTemplate), creation in
+// slow-start batches (SlowStartBatch), the worker loop with its rate-limited
+// requeue (Worker, RunWorkers), work-queue keys (KeyFunc, SplitKey), client-
+// go's RetryOnConflict, the status write with a re-read and retry
+// (Client.UpdateStatusRetrying) and the status condition helpers
+// (GetCondition, FilterOutCondition).
+//
 // # What a controller must not do, and what happens if it does
 //
 // The harness replays a run exactly from its seed; that holds only if every

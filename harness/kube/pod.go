@@ -19,6 +19,18 @@ func GetPodCondition(status *corev1.PodStatus, t corev1.PodConditionType) *corev
 	return nil
 }
 
+// IsPodTerminal reports whether the pod has finished: phase Succeeded or
+// Failed (its containers will not run again).
+func IsPodTerminal(pod *corev1.Pod) bool {
+	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
+}
+
+// IsPodActive is pkg/controller's IsPodActive: a pod not terminal and not
+// being deleted, the kind a controller counts towards its replicas.
+func IsPodActive(pod *corev1.Pod) bool {
+	return !IsPodTerminal(pod) && pod.DeletionTimestamp == nil
+}
+
 // GetPodReadyCondition returns the pod's Ready condition, or nil.
 func GetPodReadyCondition(status *corev1.PodStatus) *corev1.PodCondition {
 	return GetPodCondition(status, corev1.PodReady)

@@ -73,3 +73,28 @@ func TestFindMinNextPodAvailabilityCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestPodTerminalAndActive(t *testing.T) {
+	deleted := metav1.NewTime(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	for _, tc := range []struct {
+		phase            corev1.PodPhase
+		deleting         bool
+		terminal, active bool
+	}{
+		{"", false, false, true},
+		{corev1.PodPending, false, false, true},
+		{corev1.PodRunning, false, false, true},
+		{corev1.PodUnknown, false, false, true},
+		{corev1.PodRunning, true, false, false},
+		{corev1.PodSucceeded, false, true, false},
+		{corev1.PodFailed, false, true, false},
+		{corev1.PodFailed, true, true, false},
+	} {
+		pod := &corev1.Pod{Status: corev1.PodStatus{Phase: tc.phase}}
+		if tc.deleting {
+			pod.DeletionTimestamp = &deleted
+		}
+		assert.Equal(t, tc.terminal, IsPodTerminal(pod), "%+v", tc)
+		assert.Equal(t, tc.active, IsPodActive(pod), "%+v", tc)
+	}
+}

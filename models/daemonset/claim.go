@@ -41,8 +41,8 @@ func (c *Controller) daemonPods(ds *appsv1.DaemonSet) ([]*corev1.Pod, error) {
 		return nil, err
 	}
 	var pods []*corev1.Pod
-	for _, idx := range []string{ownedIndexKey(ds), ds.Namespace} { // owned, then orphans
-		for _, o := range c.pods.ByIndex(indexController, idx) {
+	for _, idx := range []string{controller.OwnedIndexKey(ds, apiserver.DaemonSets), ds.Namespace} { // owned, then orphans
+		for _, o := range c.pods.ByIndex(controller.IndexController, idx) {
 			pods = append(pods, o.(*corev1.Pod))
 		}
 	}

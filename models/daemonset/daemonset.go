@@ -31,7 +31,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Upstream constants.
@@ -108,9 +108,20 @@ type Controller struct {
 	nodes        *controller.Informer
 	queue        *controller.Queue[string]
 	nodeQueue    *controller.Queue[string]
-	expectations *expectations
+	expectations *controller.Expectations
 	failed       *backoff
 	consistency  *controller.Consistency
+}
+
+// Run is the model as a strategy's controller (plugin.Controller.Run): a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run(opts Options) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		StartWithContext(ctx, o)
+	}
 }
 
 // Start runs the controller on the harness with its own context.
@@ -143,18 +154,18 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		nodes:        ctx.Informer(apiserver.Nodes),
 		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
 		nodeQueue:    controller.NewQueue[string](ctx.World(), opts.Name+"/node-updates", nil),
-		expectations: newExpectations(ctx.Now),
+		expectations: controller.NewExpectations(ctx.Now),
 		failed:       newBackoff(FailedPodBackoff, MaxFailedPodBackoff),
 	}
 	if !opts.NoConsistencyCheck {
 		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.DaemonSets, Informer: c.sets},
 			controller.Watched{Kind: apiserver.Pods, Informer: c.pods})
 	}
-	c.pods.AddIndex(indexController, podControllerIndex)
+	c.pods.AddIndex(controller.IndexController, controller.ControllerIndex)
 	c.pods.AddIndex(indexNode, podNodeIndex)
-	c.sets.AddHandler(controller.Handler{OnAdd: c.addSet, OnUpdate: c.updateSet, OnDelete: c.deleteSet})
-	c.histories.AddHandler(controller.Handler{OnAdd: c.addHistory, OnUpdate: c.updateHistory, OnDelete: c.deleteHistory})
-	c.pods.AddHandler(controller.Handler{OnAdd: c.addPod, OnUpdate: c.updatePod, OnDelete: c.deletePod})
+	c.sets.AddHandler(controller.OwnerHandler(c.queue, c.forget))
+	c.histories.AddHandler(c.historyHandler())
+	c.pods.AddHandler(c.podHandler().Handler())
 	// Upstream has no delete handler for nodes: the pod garbage collector
 	// deletes the pods of a deleted node, and their delete events bring the
 	// DaemonSet back.
@@ -169,7 +180,7 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 			inf.WaitForCacheSync()
 		}
 		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
+			ctx.Go(fmt.Sprintf("worker-%d", i), controller.Worker(c.queue, c.sync, 0))
 			ctx.Go(fmt.Sprintf("node-worker-%d", i), c.nodeWorker)
 		}
 	})
@@ -183,20 +194,9 @@ func (c *Controller) Stop() {
 	c.nodeQueue.ShutDown()
 }
 
-// Pod indexes: by controller reference ("ns/Kind/name/uid", orphans by
-// namespace alone) as upstream's PodControllerIndex, and by spec.nodeName.
-const (
-	indexController = "controller"
-	indexNode       = "node"
-)
-
-func podControllerIndex(obj apiserver.Object) []string {
-	ref := metav1.GetControllerOfNoCopy(obj)
-	if ref == nil {
-		return []string{obj.GetNamespace()}
-	}
-	return []string{obj.GetNamespace() + "/" + ref.Kind + "/" + ref.Name + "/" + string(ref.UID)}
-}
+// Pods are indexed by controller reference (controller.ControllerIndex, as
+// upstream's PodControllerIndex) and by spec.nodeName.
+const indexNode = "node"
 
 func podNodeIndex(obj apiserver.Object) []string {
 	if n := obj.(*corev1.Pod).Spec.NodeName; n != "" {
@@ -205,182 +205,61 @@ func podNodeIndex(obj apiserver.Object) []string {
 	return nil
 }
 
-func ownedIndexKey(ds *appsv1.DaemonSet) string {
-	return ds.Namespace + "/DaemonSet/" + ds.Name + "/" + string(ds.UID)
-}
-
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
-func splitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}
-
 func controllerRef(ds *appsv1.DaemonSet) metav1.OwnerReference {
-	t := true
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: &t, BlockOwnerDeletion: &t}
+	return *metav1.NewControllerRef(ds, appsv1.SchemeGroupVersion.WithKind("DaemonSet"))
 }
 
 // --- event handlers (run outside coroutines: they only enqueue) ---
 
-func (c *Controller) enqueue(ds *appsv1.DaemonSet) { c.queue.Add(keyOf(ds)) }
+func (c *Controller) enqueue(ds *appsv1.DaemonSet) { c.queue.Add(controller.KeyFunc(ds)) }
 
-func (c *Controller) addSet(obj apiserver.Object) { c.enqueue(obj.(*appsv1.DaemonSet)) }
-
-func (c *Controller) updateSet(old, cur apiserver.Object) {
-	if old.GetUID() != cur.GetUID() {
-		c.deleteSet(old)
-	}
-	c.enqueue(cur.(*appsv1.DaemonSet))
+// forget drops what the controller remembers of a DaemonSet deleted.
+func (c *Controller) forget(key string, uid types.UID) {
+	c.consistency.Clear(key, uid)
+	c.expectations.DeleteExpectations(key)
 }
 
-func (c *Controller) deleteSet(obj apiserver.Object) {
-	key := keyOf(obj)
-	c.consistency.Clear(key, obj.GetUID())
-	c.expectations.forget(key)
-	c.queue.Add(key)
+// owners finds the DaemonSet of a pod or revision (resolveControllerRef),
+// or those selecting an orphan (an unlabelled one has none).
+func (c *Controller) owners() *controller.Owners[*appsv1.DaemonSet] {
+	return &controller.Owners[*appsv1.DaemonSet]{Kind: apiserver.DaemonSets, Informer: c.sets, SkipUnlabelled: true,
+		Selector: func(ds *appsv1.DaemonSet) *metav1.LabelSelector { return ds.Spec.Selector }}
 }
 
-// resolve returns the DaemonSet a controller reference points to, if it is
-// in the cache and still the same object.
-func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.DaemonSet {
-	if ref == nil || ref.Kind != "DaemonSet" {
-		return nil
+// historyHandler is addHistory, updateHistory and deleteHistory. A new
+// revision with a controller only is noted, as upstream does.
+func (c *Controller) historyHandler() controller.Handler {
+	h := &controller.DependentHandler[*appsv1.DaemonSet]{Owners: c.owners(), Queue: c.queue}
+	add := func(obj apiserver.Object) {
+		switch {
+		case obj.GetDeletionTimestamp() != nil:
+			h.Delete(obj)
+		case metav1.GetControllerOfNoCopy(obj) == nil:
+			h.EnqueueSelecting(obj)
+		}
 	}
-	obj := c.sets.Get(namespace, ref.Name)
-	if obj == nil || obj.GetUID() != ref.UID {
-		return nil
-	}
-	return obj.(*appsv1.DaemonSet)
+	return controller.Handler{OnAdd: add, OnUpdate: h.Update, OnDelete: h.Delete}
 }
 
-// setsSelecting lists the DaemonSets in namespace whose selector matches
-// lbls (an empty selector matches nothing).
-func (c *Controller) setsSelecting(namespace string, lbls map[string]string) []*appsv1.DaemonSet {
-	if len(lbls) == 0 {
-		return nil
+// podHandler is addPod, updatePod and deletePod: a pod's DaemonSet, or those
+// selecting an orphan, are enqueued, and its creation or deletion counts
+// against the expectations (a pod updated to terminating counts as deleted).
+func (c *Controller) podHandler() *controller.DependentHandler[*appsv1.DaemonSet] {
+	return &controller.DependentHandler[*appsv1.DaemonSet]{
+		Owners: c.owners(), Queue: c.queue, Terminating: controller.TerminatingAsDelete,
+		Added: func(ds *appsv1.DaemonSet, _ apiserver.Object) {
+			c.expectations.CreationObserved(controller.KeyFunc(ds))
+		},
+		Deleted: func(ds *appsv1.DaemonSet, _ apiserver.Object) {
+			c.expectations.DeletionObserved(controller.KeyFunc(ds))
+		},
+		Updated: func(ds *appsv1.DaemonSet, old, cur apiserver.Object) {
+			// A pod just ready: look again a second after it may be available.
+			if !kube.IsPodReady(old.(*corev1.Pod)) && kube.IsPodReady(cur.(*corev1.Pod)) && ds.Spec.MinReadySeconds > 0 {
+				c.queue.AddAfter(controller.KeyFunc(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
+			}
+		},
 	}
-	var out []*appsv1.DaemonSet
-	for _, obj := range c.sets.List(namespace, nil) {
-		ds := obj.(*appsv1.DaemonSet)
-		sel, err := metav1.LabelSelectorAsSelector(ds.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(lbls)) {
-			continue
-		}
-		out = append(out, ds)
-	}
-	return out
-}
-
-func (c *Controller) addHistory(obj apiserver.Object) {
-	h := obj.(*appsv1.ControllerRevision)
-	if h.DeletionTimestamp != nil {
-		c.deleteHistory(h)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(h); ref != nil {
-		return // upstream notes it and does nothing more
-	}
-	for _, ds := range c.setsSelecting(h.Namespace, h.Labels) {
-		c.enqueue(ds)
-	}
-}
-
-func (c *Controller) updateHistory(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*appsv1.ControllerRevision), curObj.(*appsv1.ControllerRevision)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if ds := c.resolve(old.Namespace, oldRef); ds != nil {
-			c.enqueue(ds)
-		}
-	}
-	if curRef != nil {
-		if ds := c.resolve(cur.Namespace, curRef); ds != nil {
-			c.enqueue(ds)
-		}
-		return
-	}
-	if refChanged || !reflect.DeepEqual(cur.Labels, old.Labels) {
-		for _, ds := range c.setsSelecting(cur.Namespace, cur.Labels) {
-			c.enqueue(ds)
-		}
-	}
-}
-
-func (c *Controller) deleteHistory(obj apiserver.Object) {
-	if ds := c.resolve(obj.GetNamespace(), metav1.GetControllerOfNoCopy(obj)); ds != nil {
-		c.enqueue(ds)
-	}
-}
-
-func (c *Controller) addPod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		c.deletePod(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		if ds := c.resolve(pod.Namespace, ref); ds != nil {
-			c.expectations.creationObserved(keyOf(ds))
-			c.enqueue(ds)
-		}
-		return
-	}
-	for _, ds := range c.setsSelecting(pod.Namespace, pod.Labels) {
-		c.enqueue(ds)
-	}
-}
-
-func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*corev1.Pod), curObj.(*corev1.Pod)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	if cur.DeletionTimestamp != nil {
-		c.deletePod(cur)
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if ds := c.resolve(old.Namespace, oldRef); ds != nil {
-			c.enqueue(ds)
-		}
-	}
-	if curRef != nil {
-		ds := c.resolve(cur.Namespace, curRef)
-		if ds == nil {
-			return
-		}
-		c.enqueue(ds)
-		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && ds.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second+time.Second)
-		}
-		return
-	}
-	if refChanged || !reflect.DeepEqual(cur.Labels, old.Labels) {
-		for _, ds := range c.setsSelecting(cur.Namespace, cur.Labels) {
-			c.enqueue(ds)
-		}
-	}
-}
-
-func (c *Controller) deletePod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	ds := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
-	if ds == nil {
-		return
-	}
-	c.expectations.deletionObserved(keyOf(ds))
-	c.enqueue(ds)
 }
 
 func (c *Controller) addNode(obj apiserver.Object) { c.nodeQueue.Add(obj.GetName()) }
@@ -396,22 +275,6 @@ func (c *Controller) updateNode(oldObj, curObj apiserver.Object) {
 }
 
 // --- workers ---
-
-func (c *Controller) worker() {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		err := c.sync(key)
-		c.queue.Done(key)
-		if err == nil {
-			c.queue.Forget(key)
-		} else {
-			c.queue.AddRateLimited(key)
-		}
-	}
-}
 
 func (c *Controller) nodeWorker() {
 	for {
@@ -445,7 +308,7 @@ func (c *Controller) syncNode(name string) {
 	for _, o := range c.sets.List("", nil) {
 		ds := o.(*appsv1.DaemonSet)
 		run, keep := compileEligibility(ds).check(node)
-		scheduled := onNode[keyOf(ds)] > 0
+		scheduled := onNode[controller.KeyFunc(ds)] > 0
 		if (run && !scheduled) || (!keep && scheduled) || (scheduled && ds.Status.NumberMisscheduled > 0) {
 			c.enqueue(ds)
 		}
@@ -469,10 +332,10 @@ func (c *Controller) sync(key string) error {
 	if err := c.consistency.EnsureReady(key); err != nil {
 		return err
 	}
-	namespace, name := splitKey(key)
+	namespace, name := controller.SplitKey(key)
 	obj := c.sets.Get(namespace, name)
 	if obj == nil {
-		c.expectations.forget(key)
+		c.expectations.DeleteExpectations(key)
 		c.consistency.Clear(key, "")
 		return nil
 	}
@@ -491,7 +354,7 @@ func (c *Controller) sync(key string) error {
 		return fmt.Errorf("failed to construct revisions of DaemonSet: %w", err)
 	}
 	hash := cur.Labels[appsv1.DefaultDaemonSetUniqueLabelKey]
-	if !c.expectations.satisfied(key) {
+	if !c.expectations.SatisfiedExpectations(key) {
 		// Status only, without observedGeneration: this generation was not
 		// acted on.
 		return c.updateStatus(ds, nodes, hash, false)
@@ -510,7 +373,7 @@ func (c *Controller) update(ds *appsv1.DaemonSet, nodes []*corev1.Node, hash, ke
 	if err := c.manage(ds, nodes, hash); err != nil {
 		return err
 	}
-	if c.expectations.satisfied(key) && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+	if c.expectations.SatisfiedExpectations(key) && ds.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
 		if err := c.rollingUpdate(ds, nodes, hash); err != nil {
 			return err
 		}
@@ -531,7 +394,7 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 	}
 	out := map[string][]*corev1.Pod{}
 	for _, p := range pods {
-		if !includeDeletedTerminal && isTerminal(p) && p.DeletionTimestamp != nil {
+		if !includeDeletedTerminal && kube.IsPodTerminal(p) && p.DeletionTimestamp != nil {
 			continue
 		}
 		node, ok := TargetNodeName(p)
@@ -541,19 +404,4 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 		out[node] = append(out[node], p)
 	}
 	return out, nil
-}
-
-func isTerminal(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -1,6 +1,7 @@
 package daemonset_test
 
 import (
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,9 +11,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -22,16 +21,7 @@ import (
 // strategy is upstream's ReplicaSet controllers plus the DaemonSet model.
 func strategy(t *testing.T, opts daemonset.Options) plugin.Strategy {
 	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	st = st.With(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			daemonset.StartWithContext(ctx, o)
-		}})
-	st.Kinds = append(st.Kinds, apiserver.DaemonSets)
-	return st
+	return models.UpstreamWith(plugin.Controller{Name: "upstream/ds", Kinds: []apiserver.Kind{apiserver.DaemonSets}, Run: daemonset.Run(opts)})
 }
 
 // touchNodes annotates every node of the initial cluster at time 0. The
@@ -48,6 +38,20 @@ func touchNodes(c *cluster.Cluster) {
 				PatchType: types.MergePatchType, Patch: []byte(`{"metadata":{"annotations":{"ctrlsim.test/observed":"true"}}}`)})
 		}
 	})
+}
+
+// playPassing parses a scenario written in a test (as if read from file in
+// this directory: its manifests may be files in testdata), runs it once
+// under the model with opts, and requires a pass.
+func playPassing(t *testing.T, file, text string, opts daemonset.Options, seed uint64, setup func(*cluster.Cluster)) *run.Result {
+	t.Helper()
+	sc, err := workloads.ParseScenario(file, []byte(text), os.ReadFile)
+	require.NoError(t, err)
+	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, opts), Seed: seed, Setup: setup})
+	require.NoError(t, err)
+	s := res.Summary
+	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
+	return res
 }
 
 func runScenario(t *testing.T, name string, opts daemonset.Options, seed uint64) *run.Result {

@@ -9,25 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
-	"github.com/ctrlsim/ctrlsim/run"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"
 )
 
 const splitScenario = `
 name: ds-split-brain
 cluster: {nodeCount: 10}
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: DaemonSet
-      metadata: {name: agent}
-      spec:
-        selector: {matchLabels: {app: agent}}
-        template:
-          metadata: {labels: {app: agent}}
-          spec:
-            containers: [{name: agent, image: "agent:1"}]
+manifests: [testdata/agent.yaml]
 steps:
   - at: 1s
     add-node: node-11
@@ -52,12 +40,8 @@ func TestSplitBrainDuplicatesAreResolved(t *testing.T) {
 		{"keep-newest", daemonset.Options{Duplicates: daemonset.KeepNewest}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sc, err := workloads.ParseScenario("ds-split-brain.yaml", []byte(splitScenario), nil)
-			require.NoError(t, err)
-			res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, tc.opts), Seed: 2, Setup: touchNodes})
-			require.NoError(t, err)
+			res := playPassing(t, "ds-split-brain.yaml", splitScenario, tc.opts, 2, touchNodes)
 			s := res.Summary
-			require.Equal(t, run.Pass, s.Verdict, "checks: %+v", s.Checks)
 			decisions := res.Decisions.Decisions()
 			require.NotEmpty(t, decisions, "the split brain made duplicates")
 			for _, d := range decisions {

@@ -3,6 +3,7 @@ package daemonset
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 
@@ -103,14 +104,14 @@ func maxRevision(hs []*appsv1.ControllerRevision) int64 {
 func (c *Controller) snapshot(ds *appsv1.DaemonSet, patch []byte, revision int64) (*appsv1.ControllerRevision, error) {
 	hash := kube.ComputeHash(&ds.Spec.Template, ds.Status.CollisionCount)
 	name := ds.Name + "-" + hash
-	lbls := copyMap(ds.Spec.Template.Labels)
+	lbls := maps.Clone(ds.Spec.Template.Labels)
 	if lbls == nil {
 		lbls = map[string]string{}
 	}
 	lbls[appsv1.DefaultDaemonSetUniqueLabelKey] = hash
 	cr := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: ds.Namespace, Labels: lbls, Annotations: copyMap(ds.Annotations),
+			Name: name, Namespace: ds.Namespace, Labels: lbls, Annotations: maps.Clone(ds.Annotations),
 			OwnerReferences: []metav1.OwnerReference{controllerRef(ds)},
 		},
 		Data:     runtime.RawExtension{Raw: patch},

@@ -3,11 +3,14 @@ package daemonset
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
@@ -55,7 +58,7 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 				key := fmt.Sprintf("%s/%d/%s", ds.UID, ds.Status.ObservedGeneration, node.Name)
 				now := c.ctx.Now()
 				if c.failed.inBackoff(key, now) {
-					c.queue.AddAfter(keyOf(ds), c.failed.get(key))
+					c.queue.AddAfter(controller.KeyFunc(ds), c.failed.get(key))
 					continue
 				}
 				c.failed.gc(now)
@@ -124,41 +127,30 @@ func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*
 
 // sortForKeeping puts the pod to keep first.
 func (c *Controller) sortForKeeping(pods []*corev1.Pod) {
-	if c.opts.Duplicates == KeepNewest {
-		sortNewestFirst(pods)
-		return
-	}
-	sortOldestFirst(pods)
+	sortByAge(pods, c.opts.Duplicates == KeepNewest)
 }
 
 // sortOldestFirst is upstream's podByCreationTimestampAndPhase: bound pods
 // first, then by creation time, then by name.
-func sortOldestFirst(pods []*corev1.Pod) {
+func sortOldestFirst(pods []*corev1.Pod) { sortByAge(pods, false) }
+
+// sortByAge puts bound pods first, then orders by creation time and name:
+// upstream's order, or, newest first, the keep-newest variant's (upstream's
+// reversed but for bound pods first; creation times have whole seconds, so
+// ties are common).
+func sortByAge(pods []*corev1.Pod, newestFirst bool) {
 	sort.SliceStable(pods, func(i, j int) bool {
 		a, b := pods[i], pods[j]
 		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
 			return a.Spec.NodeName != ""
+		}
+		if newestFirst {
+			a, b = b, a
 		}
 		if a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 			return a.Name < b.Name
 		}
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
-	})
-}
-
-// sortNewestFirst is the keep-newest variant's order: bound pods first, then
-// upstream's order reversed (the most recently created, then by name from
-// the last; creation times have whole seconds, so ties are common).
-func sortNewestFirst(pods []*corev1.Pod) {
-	sort.SliceStable(pods, func(i, j int) bool {
-		a, b := pods[i], pods[j]
-		if (a.Spec.NodeName != "") != (b.Spec.NodeName != "") {
-			return a.Spec.NodeName != ""
-		}
-		if a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-			return a.Name > b.Name
-		}
-		return b.CreationTimestamp.Before(&a.CreationTimestamp)
 	})
 }
 
@@ -212,7 +204,7 @@ func unboundPodsWithoutNode(nodes []*corev1.Node, byNode map[string][]*corev1.Po
 		exists[n.Name] = true
 	}
 	var out []string
-	for _, node := range sortedKeys(byNode) {
+	for _, node := range slices.Sorted(maps.Keys(byNode)) {
 		if exists[node] {
 			continue
 		}
@@ -222,15 +214,6 @@ func unboundPodsWithoutNode(nodes []*corev1.Node, byNode map[string][]*corev1.Po
 			}
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 
@@ -246,37 +229,32 @@ func allowsSurge(ds *appsv1.DaemonSet) bool {
 // failure the rest are not tried (and no longer expected). Deletions all go
 // at once.
 func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash string) error {
-	key := keyOf(ds)
+	key := controller.KeyFunc(ds)
 	nCreate := min(len(create), c.opts.BurstReplicas)
 	nDelete := min(len(del), c.opts.BurstReplicas)
-	c.expectations.set(key, nCreate, nDelete)
+	c.expectations.SetExpectations(key, nCreate, nDelete)
 
 	template := daemonPodTemplate(&ds.Spec.Template, templateGeneration(ds), hash)
-	var errs []error
-	batch := min(nCreate, 1)
+	initial := 1
 	if c.opts.NoSlowStart {
-		batch = nCreate
+		initial = nCreate
 	}
-	for pos := 0; pos < nCreate; pos, batch = pos+batch, min(2*batch, nCreate-(pos+batch)) {
-		before := len(errs)
-		start := pos
-		c.ctx.Parallel(batch, func(i int) {
-			if err := c.createPod(ds, template, create[start+i]); err != nil {
-				c.expectations.creationObserved(key)
-				errs = append(errs, err)
-			}
-		})
-		if skipped := nCreate - (pos + batch); len(errs) > before && skipped > 0 {
-			c.expectations.lower(key, skipped, 0)
-			break
+	created, errs := c.ctx.SlowStartBatch(nCreate, initial, func(i int) error {
+		err := c.createPod(ds, template, create[i])
+		if err != nil {
+			c.expectations.CreationObserved(key)
 		}
+		return err
+	})
+	if skipped := nCreate - created - len(errs); skipped > 0 {
+		c.expectations.LowerExpectations(key, skipped, 0) // never tried
 	}
 	c.ctx.Parallel(nDelete, func(i int) {
 		err := c.ctx.Client().Delete(apiserver.Pods, ds.Namespace, del[i], nil)
 		if err == nil {
 			return
 		}
-		c.expectations.deletionObserved(key)
+		c.expectations.DeletionObserved(key)
 		if !apierrors.IsNotFound(err) {
 			errs = append(errs, err)
 		}
@@ -309,25 +287,14 @@ func daemonPodTemplate(t *corev1.PodTemplateSpec, generation *int64, hash string
 // createPod creates one daemon pod for node: pinned by required node
 // affinity (or, with BindByNodeName, bound by spec.nodeName).
 func (c *Controller) createPod(ds *appsv1.DaemonSet, template *corev1.PodTemplateSpec, node string) error {
-	if len(template.Labels) == 0 {
-		return errors.New("unable to create pods, no labels")
+	pod, err := controller.PodFromTemplate(template, ds, controllerRef(ds))
+	if err != nil {
+		return err
 	}
-	spec := *template.Spec.DeepCopy()
 	if c.opts.BindByNodeName {
-		spec.NodeName = node
+		pod.Spec.NodeName = node
 	} else {
-		spec.Affinity = pinToNode(spec.Affinity, node)
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:       ds.Namespace,
-			GenerateName:    ds.Name + "-",
-			Labels:          copyMap(template.Labels),
-			Annotations:     copyMap(template.Annotations),
-			Finalizers:      append([]string(nil), template.Finalizers...),
-			OwnerReferences: []metav1.OwnerReference{controllerRef(ds)},
-		},
-		Spec: spec,
+		pod.Spec.Affinity = pinToNode(pod.Spec.Affinity, node)
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil {

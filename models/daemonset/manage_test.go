@@ -9,6 +9,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,18 +25,7 @@ var epoch = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 // Daemon pods stay Pending, pinned to their node by affinity.
 func testWorld(latency, watchDelay time.Duration) (*sim.World, *apiserver.Server) {
 	w := sim.New(1, sim.Limits{MaxTime: time.Hour, MaxEvents: 5_000_000})
-	cfg := apiserver.DefaultConfig()
-	cfg.DefaultLatency = apiserver.Dist{Min: latency, Max: latency}
-	cfg.Latency = nil
-	cfg.WatchDelay = apiserver.Dist{Min: watchDelay, Max: watchDelay}
-	return w, apiserver.New(w, cfg)
-}
-
-func mustServe(t *testing.T, api *apiserver.Server, req *apiserver.Request) apiserver.Object {
-	t.Helper()
-	resp := api.Serve(req)
-	require.NoError(t, resp.Err)
-	return resp.Object
+	return w, apiserver.New(w, modeltest.APIConfig(apiserver.Fixed(latency), apiserver.Fixed(watchDelay)))
 }
 
 func agent() *appsv1.DaemonSet {
@@ -93,12 +83,12 @@ func TestCreationsComeInSlowStartBatchesOfAtMostBurst(t *testing.T) {
 			// the watch lags a second, so the next sync waits on expectations.
 			w, api := testWorld(10*time.Millisecond, time.Second)
 			for i := 0; i < 300; i++ {
-				mustServe(t, api, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Nodes,
+				modeltest.Serve(t, api, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Nodes,
 					Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node-%03d", i)}}})
 			}
 			at := createTimes(api, w)
 			c := Start(api, tc.opts)
-			mustServe(t, api, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.DaemonSets, Object: agent()})
+			modeltest.Serve(t, api, &apiserver.Request{Verb: apiserver.Create, Kind: apiserver.DaemonSets, Object: agent()})
 			w.RunUntil(30 * time.Second)
 			got := batches(*at)
 			require.GreaterOrEqual(t, len(got), len(tc.first))
@@ -110,30 +100,9 @@ func TestCreationsComeInSlowStartBatchesOfAtMostBurst(t *testing.T) {
 				first += n
 			}
 			assert.GreaterOrEqual(t, (*at)[first]-(*at)[first-1], time.Second, "the next sync waited for the watch")
-			assert.True(t, c.expectations.satisfied("default/agent"))
+			assert.True(t, c.expectations.SatisfiedExpectations("default/agent"))
 		})
 	}
-}
-
-func TestExpectationsCountDeletionsTwice(t *testing.T) {
-	now := epoch
-	e := newExpectations(func() time.Time { return now })
-	assert.True(t, e.satisfied("k"), "no record")
-	e.set("k", 1, 2)
-	assert.False(t, e.satisfied("k"))
-	e.creationObserved("k")
-	e.deletionObserved("k") // seen with a deletionTimestamp
-	assert.False(t, e.satisfied("k"))
-	e.deletionObserved("k") // the same pod's delete event: upstream counts it again
-	assert.True(t, e.satisfied("k"))
-	e.set("k", 3, 0)
-	e.lower("k", 2, 0)
-	assert.False(t, e.satisfied("k"))
-	now = now.Add(ExpectationsTimeout + time.Nanosecond)
-	assert.True(t, e.satisfied("k"), "expired")
-	e.forget("k")
-	e.creationObserved("k") // no record: nothing to lower
-	assert.True(t, e.satisfied("k"))
 }
 
 func TestFailedPodBackoffDoublesAndForgets(t *testing.T) {

@@ -7,8 +7,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
-	"github.com/ctrlsim/ctrlsim/run"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,18 +22,7 @@ cluster:
     - {name: node-1, labels: {role: logging}}
     - {name: node-2, labels: {role: logging}}
     - {name: node-3}
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: DaemonSet
-      metadata: {name: agent}
-      spec:
-        selector: {matchLabels: {app: agent}}
-        template:
-          metadata: {labels: {app: agent}}
-          spec:
-            nodeSelector: {role: logging}
-            containers: [{name: agent, image: "agent:1"}]
+manifests: [testdata/agent-logging.yaml]
 steps:
   - after: ds/agent ready=2
     label: node/node-3
@@ -107,13 +94,8 @@ func (e *daemonPodEvents) statusAt(t time.Duration) appsv1.DaemonSetStatus {
 }
 
 func TestNodeLabelsAndNodeLoss(t *testing.T) {
-	sc, err := workloads.ParseScenario("ds-node-changes.yaml", []byte(nodeChangesScenario), nil)
-	require.NoError(t, err)
 	e := &daemonPodEvents{}
-	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, daemonset.Options{}), Seed: 3, Setup: e.setup})
-	require.NoError(t, err)
-	s := res.Summary
-	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v", s.Checks, s.Steps)
+	playPassing(t, "ds-node-changes.yaml", nodeChangesScenario, daemonset.Options{}, 3, e.setup)
 
 	assert.Equal(t, map[string]int{"node-1": 1, "node-2": 1, "node-3": 1}, e.created, "one pod per qualifying node, each once")
 	require.Len(t, e.deleted["node-1"], 1, "the pod of the node that stopped qualifying is deleted")

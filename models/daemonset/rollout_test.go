@@ -10,8 +10,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
-	"github.com/ctrlsim/ctrlsim/run"
-	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -152,14 +150,9 @@ func TestRollingUpdate(t *testing.T) {
 		{"no history kept, but old pods still run it", "{type: OnDelete}", 0, 1, []string{"agent:1", "agent:1", "agent:1", "agent:2"}, 1, 0, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			yaml := []byte(strings.NewReplacer("STRATEGY", tc.strategy, "LIMIT", fmt.Sprint(tc.limit)).Replace(rolloutScenario))
-			sc, err := workloads.ParseScenario("ds-rollout.yaml", yaml, nil)
-			require.NoError(t, err)
+			text := strings.NewReplacer("STRATEGY", tc.strategy, "LIMIT", fmt.Sprint(tc.limit)).Replace(rolloutScenario)
 			r := &rollout{}
-			res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, daemonset.Options{}), Seed: 1, Setup: r.setup})
-			require.NoError(t, err)
-			s := res.Summary
-			require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v", s.Checks, s.Steps)
+			playPassing(t, "ds-rollout.yaml", text, daemonset.Options{}, 1, r.setup)
 			assert.Equal(t, tc.unavailable, r.maxUnavailable, "most nodes without a ready daemon pod")
 			assert.Equal(t, tc.onNode, r.maxOnNode, "most daemon pods on one node")
 			assert.Equal(t, tc.images, r.images())

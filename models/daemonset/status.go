@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -68,10 +69,10 @@ func (c *Controller) updateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, ha
 		return fmt.Errorf("error storing status for daemon set %s/%s: %w", ds.Namespace, ds.Name, err)
 	}
 	if updated != nil {
-		c.consistency.WroteAt(keyOf(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
+		c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, apiserver.DaemonSets, updated.ResourceVersion)
 	}
 	if ds.Spec.MinReadySeconds > 0 && n.ready != n.available {
-		c.queue.AddAfter(keyOf(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second)
+		c.queue.AddAfter(controller.KeyFunc(ds), time.Duration(ds.Spec.MinReadySeconds)*time.Second)
 	}
 	return nil
 }
@@ -87,8 +88,8 @@ func (c *Controller) storeStatus(ds *appsv1.DaemonSet, n counts, observed bool) 
 		s.NumberUnavailable == n.unavailable && s.ObservedGeneration >= ds.Generation {
 		return nil, nil
 	}
-	toUpdate := ds.DeepCopy()
-	for i := 0; ; i++ {
+	obj, err := c.ctx.Client().UpdateStatusRetrying(apiserver.DaemonSets, ds, statusUpdateRetries, func(obj apiserver.Object) apiserver.Object {
+		toUpdate := obj.(*appsv1.DaemonSet).DeepCopy()
 		if observed {
 			toUpdate.Status.ObservedGeneration = ds.Generation
 		}
@@ -96,17 +97,10 @@ func (c *Controller) storeStatus(ds *appsv1.DaemonSet, n counts, observed bool) 
 		st.DesiredNumberScheduled, st.CurrentNumberScheduled, st.NumberMisscheduled = n.desired, n.current, n.misscheduled
 		st.NumberReady, st.UpdatedNumberScheduled = n.ready, n.updated
 		st.NumberAvailable, st.NumberUnavailable = n.available, n.unavailable
-		obj, err := c.ctx.Client().UpdateStatus(toUpdate)
-		if err == nil {
-			return obj.(*appsv1.DaemonSet), nil
-		}
-		if i >= statusUpdateRetries {
-			return nil, err
-		}
-		fresh, getErr := c.ctx.Client().Get(apiserver.DaemonSets, ds.Namespace, ds.Name)
-		if getErr != nil {
-			return nil, getErr
-		}
-		toUpdate = fresh.(*appsv1.DaemonSet)
+		return toUpdate
+	})
+	if err != nil {
+		return nil, err
 	}
+	return obj.(*appsv1.DaemonSet), nil
 }

@@ -2,6 +2,8 @@ package daemonset
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
@@ -109,7 +111,7 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 	}
 	now := c.ctx.Now()
 	mrs := ds.Spec.MinReadySeconds
-	names := sortedKeys(byNode)
+	names := slices.Sorted(maps.Keys(byNode))
 
 	if maxSurge == 0 {
 		unavailable := 0

@@ -52,6 +52,24 @@ func TestFenceposts(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestResolveFenceposts(t *testing.T) {
+	for _, tc := range []struct {
+		surge, unavailable *intstr.IntOrString
+		desired            int32
+		s, u               int32
+	}{
+		{intOrStr("1"), intOrStr("0"), 2, 1, 0}, // kubectl rolling-update's
+		{intOrStr("25%"), intOrStr("25%"), 10, 3, 2},
+		{intOrStr("0"), intOrStr("10%"), 5, 0, 1}, // both 0: one may be unavailable
+		{intOrStr("0"), intOrStr("0"), 3, 0, 1},
+		{nil, intOrStr("1"), 3, 0, 1},
+	} {
+		s, u, err := deployment.ResolveFenceposts(tc.surge, tc.unavailable, tc.desired)
+		require.NoError(t, err)
+		assert.Equal(t, [2]int32{tc.s, tc.u}, [2]int32{s, u}, "%v %v of %d", tc.surge, tc.unavailable, tc.desired)
+	}
+}
+
 func rs(name string, spec int32, maxReplicas string, age time.Duration) *appsv1.ReplicaSet {
 	r := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(time.Unix(1e9, 0).Add(-age)),
 		Annotations: map[string]string{}}, Spec: appsv1.ReplicaSetSpec{Replicas: i32(spec)}}

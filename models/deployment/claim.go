@@ -29,6 +29,5 @@ func (c *Controller) claimReplicaSets(d *appsv1.Deployment) ([]*appsv1.ReplicaSe
 }
 
 func controllerRef(d *appsv1.Deployment) metav1.OwnerReference {
-	t := true
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: &t, BlockOwnerDeletion: &t}
+	return *metav1.NewControllerRef(d, appsv1.SchemeGroupVersion.WithKind("Deployment"))
 }

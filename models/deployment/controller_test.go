@@ -112,35 +112,16 @@ func condition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.D
 	return nil
 }
 
-const nginx = `
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: %d
-        revisionHistoryLimit: %d
-        progressDeadlineSeconds: 60
-        selector:
-          matchLabels: {app: web}
-        strategy: %s
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
+// nginxWith is the Deployment web with a progress deadline of 60s, on four
+// nodes whose kubelets cannot pull nginx:bad, then steps.
+func nginxWith(replicas, historyLimit int, strategy, steps string) string {
+	return "manifests:\n" + web(fmt.Sprintf("replicas: %d", replicas), fmt.Sprintf("revisionHistoryLimit: %d", historyLimit),
+		"progressDeadlineSeconds: 60", "strategy: "+strategy) + `
 cluster:
   nodeCount: 4
   kubelet:
     unpullableImages: [nginx:bad]
-`
-
-func nginxWith(replicas, historyLimit int, strategy, steps string) string {
-	return fmt.Sprintf(nginx, replicas, historyLimit, strategy) + steps
+` + steps
 }
 
 var scaledRE = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+) to (\d+)$`)
@@ -149,12 +130,7 @@ var scaledRE = regexp.MustCompile(`^Scaled (up|down) replica set (\S+) from (\d+
 // the ReplicaSets' sizes never sum beyond replicas + maxSurge, and the
 // rollout ends with the new one at replicas and the old one at 0.
 func TestRollingUpdateScalingSteps(t *testing.T) {
-	e := start(t, nginxWith(10, 10, "{rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}", `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`), deployment.Options{})
+	e := start(t, nginxWith(10, 10, "{rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}", rollout(10, "nginx:1.9.1")), deployment.Options{})
 	e.runUntil(2 * time.Minute)
 	rss := e.replicaSets()
 	require.Len(t, rss, 2)
@@ -198,11 +174,7 @@ steps:
 // Rolling back makes the old ReplicaSet new again with the next revision,
 // its old one kept in revision-history.
 func TestNewReplicaSetNamesAndRevisions(t *testing.T) {
-	e := start(t, nginxWith(4, 10, "{}", `
-steps:
-  - after: deploy/web available=4
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	e := start(t, nginxWith(4, 10, "{}", rollout(4, "nginx:1.9.1")+`
   - at: 1m
     rollout-undo: deploy/web
 `), deployment.Options{})
@@ -240,11 +212,7 @@ steps:
 // revisionHistoryLimit keeps that many old ReplicaSets, the newest
 // revisions, once each rollout is complete.
 func TestRevisionHistoryLimit(t *testing.T) {
-	e := start(t, nginxWith(2, 1, "{}", `
-steps:
-  - after: deploy/web available=2
-    set-image: deploy/web
-    image: {web: "nginx:1.8"}
+	e := start(t, nginxWith(2, 1, "{}", rollout(2, "nginx:1.8")+`
   - at: 1m
     set-image: deploy/web
     image: {web: "nginx:1.9"}
@@ -309,12 +277,7 @@ steps:
 // Progressing False with ProgressDeadlineExceeded, checked one second after
 // the deadline (upstream's requeue), and keeps it while stuck.
 func TestProgressDeadlineExceeded(t *testing.T) {
-	e := start(t, nginxWith(3, 10, "{rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}", `
-steps:
-  - after: deploy/web available=3
-    set-image: deploy/web
-    image: {web: "nginx:bad"}
-`), deployment.Options{})
+	e := start(t, nginxWith(3, 10, "{rollingUpdate: {maxSurge: 1, maxUnavailable: 1}}", rollout(3, "nginx:bad")), deployment.Options{})
 	e.runUntil(30 * time.Second)
 	p := condition(e.deployment("web"), appsv1.DeploymentProgressing)
 	require.NotNil(t, p)
@@ -337,11 +300,7 @@ steps:
 // proportion to their sizes (upstream); the named variant puts them all on
 // the newest.
 func TestProportionalScaling(t *testing.T) {
-	steps := `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:bad"}
+	steps := rollout(10, "nginx:bad") + `
   - at: 1m
     scale: deploy/web
     replicas: 30
@@ -374,12 +333,7 @@ steps:
 // ScaleDownFirst creates the new ReplicaSet empty and scales the old one
 // down first; upstream surges first.
 func TestScaleDownFirst(t *testing.T) {
-	steps := `
-steps:
-  - after: deploy/web available=4
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`
+	steps := rollout(4, "nginx:1.9.1")
 	for _, tc := range []struct {
 		name  string
 		opts  deployment.Options
@@ -412,12 +366,7 @@ steps:
 // Recreate: the old ReplicaSet goes to 0, and the new one is created only
 // once none of the old pods is left.
 func TestRecreate(t *testing.T) {
-	e := start(t, nginxWith(3, 10, "{type: Recreate}", `
-steps:
-  - after: deploy/web available=3
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
-`), deployment.Options{})
+	e := start(t, nginxWith(3, 10, "{type: Recreate}", rollout(3, "nginx:1.9.1")), deployment.Options{})
 	oldPods := map[string]bool{}
 	var atCreation []string
 	e.c.API.OnCommit(func(ev apiserver.Event) {
@@ -453,41 +402,7 @@ steps:
 // template: it becomes the new ReplicaSet, nothing is created); one that
 // stops matching is released.
 func TestAdoptionAndRelease(t *testing.T) {
-	e := start(t, `
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: ReplicaSet
-      metadata:
-        name: web-legacy
-        labels: {app: web}
-      spec:
-        replicas: 2
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: 3
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
+	e := start(t, "manifests:\n  - testdata/web-legacy.yaml\n"+web("replicas: 3")+`
 steps:
   - at: 1m
     label: rs/web-legacy
@@ -532,42 +447,16 @@ func TestHashCollision(t *testing.T) {
 	next := kube.ComputeHash(&defaulted, &one)
 	require.NotEqual(t, taken, next)
 
-	e := start(t, fmt.Sprintf(`
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: ReplicaSet
-      metadata:
-        name: web-%s
-        labels: {app: squatter}
-      spec:
-        replicas: 0
-        selector:
-          matchLabels: {app: squatter}
-        template:
-          metadata:
-            labels: {app: squatter}
-          spec:
-            containers:
-            - name: squatter
-              image: busybox
-  - inline: |
-      apiVersion: apps/v1
-      kind: Deployment
-      metadata:
-        name: web
-      spec:
-        replicas: 2
-        selector:
-          matchLabels: {app: web}
-        template:
-          metadata:
-            labels: {app: web}
-          spec:
-            containers:
-            - name: web
-              image: nginx:1.7.9
-`, taken), deployment.Options{})
+	e := start(t, "manifests:\n"+web("replicas: 2"), deployment.Options{})
+	// The squatter, there before the Deployment: a ReplicaSet of no pods
+	// with the name of the Deployment's first.
+	squatter := map[string]string{"app": "squatter"}
+	zero := int32(0)
+	require.NoError(t, e.c.API.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-" + taken, Namespace: "default", Labels: squatter},
+		Spec: appsv1.ReplicaSetSpec{Replicas: &zero, Selector: &metav1.LabelSelector{MatchLabels: squatter},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: squatter},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "squatter", Image: "busybox"}}}}}}}).Err)
 	e.runUntil(time.Minute)
 	d := e.deployment("web")
 	require.NotNil(t, d.Status.CollisionCount)
@@ -624,11 +513,7 @@ steps:
 // The deprecated rollback request (the deprecated.deployment.rollback.to
 // annotation) is served by the controller and cleared.
 func TestDeprecatedRollbackTo(t *testing.T) {
-	e := start(t, nginxWith(2, 10, "{}", `
-steps:
-  - after: deploy/web available=2
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	e := start(t, nginxWith(2, 10, "{}", rollout(2, "nginx:1.9.1")+`
   - at: 1m
     annotate: deploy/web
     set: {deprecated.deployment.rollback.to: "1"}

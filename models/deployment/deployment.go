@@ -34,7 +34,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Upstream constants.
@@ -91,7 +90,19 @@ type Controller struct {
 	replicaSets *controller.Informer
 	pods        *controller.Informer
 	queue       *controller.Queue[string]
+	owners      *controller.Owners[*appsv1.Deployment] // of ReplicaSets
 	events      []Event
+}
+
+// Run is the model as a strategy's controller (plugin.Controller.Run): a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run(opts Options) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		StartWithContext(ctx, o)
+	}
 }
 
 // Start runs the controller on the harness with its own context.
@@ -119,21 +130,14 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 	}
 	c.pods.AddIndex(indexControllerUID, controllerUID)
 	c.replicaSets.AddIndex(indexControllerUID, controllerUID)
-	c.deployments.AddHandler(controller.Handler{
-		OnAdd:    func(o apiserver.Object) { c.enqueue(o) },
-		OnUpdate: func(_, cur apiserver.Object) { c.enqueue(cur) },
-		OnDelete: func(o apiserver.Object) { c.enqueue(o) },
-	})
-	c.replicaSets.AddHandler(controller.Handler{OnAdd: c.addReplicaSet, OnUpdate: c.updateReplicaSet, OnDelete: c.deleteReplicaSet})
+	c.owners = &controller.Owners[*appsv1.Deployment]{Kind: apiserver.Deployments, Informer: c.deployments, SkipUnlabelled: true,
+		Selector: func(d *appsv1.Deployment) *metav1.LabelSelector { return d.Spec.Selector }}
+	c.deployments.AddHandler(controller.OwnerHandler(c.queue, nil))
+	// addReplicaSet, updateReplicaSet and deleteReplicaSet: a ReplicaSet's
+	// Deployment, or those selecting an orphan, are enqueued.
+	c.replicaSets.AddHandler((&controller.DependentHandler[*appsv1.Deployment]{Owners: c.owners, Queue: c.queue}).Handler())
 	c.pods.AddHandler(controller.Handler{OnDelete: c.deletePod})
-	ctx.Go("run", func() {
-		c.deployments.WaitForCacheSync()
-		c.replicaSets.WaitForCacheSync()
-		c.pods.WaitForCacheSync()
-		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
-		}
-	})
+	ctx.RunWorkers(opts.Workers, controller.Worker(c.queue, c.sync, maxRetries), c.deployments, c.replicaSets, c.pods)
 	return c
 }
 
@@ -159,101 +163,7 @@ func controllerUID(obj apiserver.Object) []string {
 	return nil
 }
 
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
-func splitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}
-
 // --- event handlers (they only enqueue) ---
-
-func (c *Controller) enqueue(obj metav1.Object) { c.queue.Add(keyOf(obj)) }
-
-// resolve returns the Deployment a controller reference names, if it is
-// still that object.
-func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.Deployment {
-	if ref == nil || ref.Kind != string(apiserver.Deployments) {
-		return nil
-	}
-	obj := c.deployments.Get(namespace, ref.Name)
-	if obj == nil || obj.GetUID() != ref.UID {
-		return nil
-	}
-	return obj.(*appsv1.Deployment)
-}
-
-// selecting lists the Deployments whose selector matches an orphan
-// ReplicaSet's labels (a ReplicaSet without labels matches none, and an empty
-// selector matches nothing).
-func (c *Controller) selecting(rs *appsv1.ReplicaSet) []*appsv1.Deployment {
-	if len(rs.Labels) == 0 {
-		return nil
-	}
-	var out []*appsv1.Deployment
-	for _, o := range c.deployments.List(rs.Namespace, nil) {
-		d := o.(*appsv1.Deployment)
-		sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(rs.Labels)) {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
-
-func (c *Controller) addReplicaSet(obj apiserver.Object) {
-	rs := obj.(*appsv1.ReplicaSet)
-	if rs.DeletionTimestamp != nil {
-		c.deleteReplicaSet(rs)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(rs); ref != nil {
-		if d := c.resolve(rs.Namespace, ref); d != nil {
-			c.enqueue(d)
-		}
-		return
-	}
-	for _, d := range c.selecting(rs) {
-		c.enqueue(d)
-	}
-}
-
-func (c *Controller) updateReplicaSet(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*appsv1.ReplicaSet), curObj.(*appsv1.ReplicaSet)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if d := c.resolve(old.Namespace, oldRef); d != nil {
-			c.enqueue(d)
-		}
-	}
-	if curRef != nil {
-		if d := c.resolve(cur.Namespace, curRef); d != nil {
-			c.enqueue(d)
-		}
-		return
-	}
-	if refChanged || !reflect.DeepEqual(cur.Labels, old.Labels) {
-		for _, d := range c.selecting(cur) {
-			c.enqueue(d)
-		}
-	}
-}
-
-func (c *Controller) deleteReplicaSet(obj apiserver.Object) {
-	rs := obj.(*appsv1.ReplicaSet)
-	if d := c.resolve(rs.Namespace, metav1.GetControllerOfNoCopy(rs)); d != nil {
-		c.enqueue(d)
-	}
-}
 
 // deletePod wakes a Recreate Deployment once the last of its pods is gone.
 // Upstream lists the Deployment's ReplicaSets with a live API call here; a
@@ -268,8 +178,8 @@ func (c *Controller) deletePod(obj apiserver.Object) {
 	if o == nil || o.GetUID() != ref.UID {
 		return
 	}
-	d := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(o))
-	if d == nil || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+	d, ok := c.owners.Resolve(pod.Namespace, metav1.GetControllerOfNoCopy(o))
+	if !ok || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
 		return
 	}
 	sel, err := metav1.LabelSelectorAsSelector(d.Spec.Selector)
@@ -281,33 +191,14 @@ func (c *Controller) deletePod(obj apiserver.Object) {
 			return
 		}
 	}
-	c.enqueue(d)
+	c.queue.Add(controller.KeyFunc(d))
 }
 
 // --- workers ---
 
-func (c *Controller) worker() {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		err := c.sync(key)
-		c.queue.Done(key)
-		switch {
-		case err == nil:
-			c.queue.Forget(key)
-		case c.queue.NumRequeues(key) < maxRetries:
-			c.queue.AddRateLimited(key)
-		default:
-			c.queue.Forget(key) // dropped, until the next event
-		}
-	}
-}
-
 // sync is syncDeployment: one Deployment, from the cache, to its ReplicaSets.
 func (c *Controller) sync(key string) error {
-	namespace, name := splitKey(key)
+	namespace, name := controller.SplitKey(key)
 	obj := c.deployments.Get(namespace, name)
 	if obj == nil {
 		return nil

@@ -1,16 +1,13 @@
 package deployment_test
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -20,25 +17,8 @@ import (
 // strategy is upstream's controllers with this Deployment model, with opts,
 // in place of any Deployment controller the upstream strategy has.
 func strategy(t testing.TB, name string, opts deployment.Options) plugin.Strategy {
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments}, Run: deployment.Run(opts)})
 	st.Name = name
-	var ctls []plugin.Controller
-	for _, c := range st.Controllers {
-		if !slices.Contains(c.Kinds, apiserver.Deployments) {
-			ctls = append(ctls, c)
-		}
-	}
-	st.Controllers = append(ctls, plugin.Controller{
-		Name: name + "/deployment", Kinds: []apiserver.Kind{apiserver.Deployments},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			deployment.StartWithContext(ctx, o)
-		}})
-	if !slices.Contains(st.Kinds, apiserver.Deployments) {
-		st.Kinds = append(append([]apiserver.Kind(nil), st.Kinds...), apiserver.Deployments)
-	}
 	return st
 }
 

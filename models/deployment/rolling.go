@@ -3,6 +3,7 @@ package deployment
 import (
 	"fmt"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
@@ -200,7 +201,7 @@ func oldPodsRunning(newRS *appsv1.ReplicaSet, oldRSs []*appsv1.ReplicaSet, podMa
 			continue
 		}
 		for _, p := range pods {
-			if p.Status.Phase != corev1.PodFailed && p.Status.Phase != corev1.PodSucceeded {
+			if !kube.IsPodTerminal(p) {
 				return true
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,14 +26,11 @@ func (c *Controller) newCondition(t appsv1.DeploymentConditionType, status corev
 	return appsv1.DeploymentCondition{Type: t, Status: status, LastUpdateTime: now, LastTransitionTime: now, Reason: reason, Message: message}
 }
 
+func conditionType(c *appsv1.DeploymentCondition) appsv1.DeploymentConditionType { return c.Type }
+
 // getCondition returns a copy of the condition of type t, or nil.
 func getCondition(s appsv1.DeploymentStatus, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
-	for _, cond := range s.Conditions {
-		if cond.Type == t {
-			return &cond
-		}
-	}
-	return nil
+	return controller.GetCondition(s.Conditions, t, conditionType)
 }
 
 // setCondition puts cond in place of the condition of its type, unless that
@@ -50,13 +48,7 @@ func setCondition(s *appsv1.DeploymentStatus, cond appsv1.DeploymentCondition) {
 }
 
 func withoutCondition(cs []appsv1.DeploymentCondition, t appsv1.DeploymentConditionType) []appsv1.DeploymentCondition {
-	var out []appsv1.DeploymentCondition
-	for _, cond := range cs {
-		if cond.Type != t {
-			out = append(out, cond)
-		}
-	}
-	return out
+	return controller.FilterOutCondition(cs, t, conditionType)
 }
 
 // forWrite is the Deployment as the API server will store it: condition
@@ -269,10 +261,10 @@ func (c *Controller) requeueStuck(d *appsv1.Deployment, status appsv1.Deployment
 	}
 	after := cur.LastUpdateTime.Add(time.Duration(*d.Spec.ProgressDeadlineSeconds) * time.Second).Sub(c.ctx.Now())
 	if after < time.Second {
-		c.queue.AddRateLimited(keyOf(d))
+		c.queue.AddRateLimited(controller.KeyFunc(d))
 		return
 	}
-	c.queue.AddAfter(keyOf(d), after+time.Second)
+	c.queue.AddAfter(controller.KeyFunc(d), after+time.Second)
 }
 
 // checkPausedConditions sets Progressing Unknown with DeploymentPaused or

@@ -2,6 +2,8 @@ package deployment_test
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/ctrlsim/ctrlsim/models/deployment"
@@ -13,23 +15,22 @@ import (
 
 func parse(t testing.TB, text string) *workloads.Scenario {
 	t.Helper()
-	sc, err := workloads.ParseScenario("test.yaml", []byte(text), nil)
+	sc, err := workloads.ParseScenario("test.yaml", []byte(text), os.ReadFile)
 	require.NoError(t, err)
 	return sc
 }
 
-const web = `
-manifests:
-  - inline: |
+// web is a manifests: entry of the Deployment web (nginx:1.7.9, selecting
+// app: web) with spec, its other fields (one YAML line each).
+func web(spec ...string) string {
+	return `  - inline: |
       apiVersion: apps/v1
       kind: Deployment
       metadata:
         name: web
       spec:
-        replicas: 10
         selector:
           matchLabels: {app: web}
-        strategy: %s
         template:
           metadata:
             labels: {app: web}
@@ -37,10 +38,23 @@ manifests:
             containers:
             - name: web
               image: nginx:1.7.9
+        ` + strings.Join(spec, "\n        ") + "\n"
+}
+
+// rollout is steps: once the Deployment web has available pods, it is given
+// image (the steps that follow run after that one).
+func rollout(available int, image string) string {
+	return fmt.Sprintf("steps:\n  - after: deploy/web available=%d\n    set-image: deploy/web\n    image: {web: %q}\n", available, image)
+}
+
+// web10 is the Deployment web of 10 replicas with strategy, on five nodes.
+func web10(strategy string) string {
+	return "manifests:\n" + web("replicas: 10", "strategy: "+strategy) + `
 cluster:
   nodeCount: 5
 expect: {convergeWithin: 5m}
 `
+}
 
 // More workflows than the catalog's, under upstream and both named
 // variants, every check on: a scale in the middle of a rollout (up, and
@@ -53,11 +67,7 @@ expect: {convergeWithin: 5m}
 // exceed replicas + maxSurge for a moment, which the bounds invariant
 // reports (the model does what upstream does; see the package's report).
 var moreScenarios = []struct{ name, text string }{
-	{"scale-mid-rollout", fmt.Sprintf(web, "{}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"scale-mid-rollout", web10("{}") + rollout(10, "nginx:1.9.1") + `
   - at: 7s
     scale: deploy/web
     replicas: 20
@@ -69,19 +79,11 @@ steps:
     scale: deploy/web
     replicas: 5
 `},
-	{"recreate-undo", fmt.Sprintf(web, "{type: Recreate}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"recreate-undo", web10("{type: Recreate}") + rollout(10, "nginx:1.9.1") + `
   - at: 1m
     rollout-undo: deploy/web
 `},
-	{"pause-mid-rollout", fmt.Sprintf(web, "{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + `
-steps:
-  - after: deploy/web available=10
-    set-image: deploy/web
-    image: {web: "nginx:1.9.1"}
+	{"pause-mid-rollout", web10("{rollingUpdate: {maxSurge: 30%, maxUnavailable: 0}}") + rollout(10, "nginx:1.9.1") + `
   - at: 0s
     rollout-pause: deploy/web
   - at: 1m

@@ -28,6 +28,8 @@ package hpa
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,13 +164,7 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		selectors: map[string]labels.Selector{},
 	}
 	c.hpas.AddHandler(controller.Handler{OnAdd: c.enqueue, OnUpdate: func(_, cur apiserver.Object) { c.enqueue(cur) }, OnDelete: c.deleted})
-	ctx.Go("run", func() {
-		c.hpas.WaitForCacheSync()
-		c.pods.WaitForCacheSync()
-		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
-		}
-	})
+	ctx.RunWorkers(opts.Workers, c.worker, c.hpas, c.pods)
 	return c
 }
 
@@ -180,13 +176,11 @@ func (f fixedInterval) When(string) time.Duration { return time.Duration(f) }
 func (fixedInterval) Forget(string)               {}
 func (fixedInterval) NumRequeues(string) int      { return 1 }
 
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
 // enqueue: an HPA seen (added or changed) is synced one period later, never
 // sooner than a sync already waiting. A new HPA selects nothing until its
 // first sync.
 func (c *Controller) enqueue(obj apiserver.Object) {
-	key := keyOf(obj)
+	key := controller.KeyFunc(obj)
 	c.queue.AddRateLimited(key)
 	if _, ok := c.selectors[key]; !ok {
 		c.selectors[key] = labels.Nothing()
@@ -194,7 +188,7 @@ func (c *Controller) enqueue(obj apiserver.Object) {
 }
 
 func (c *Controller) deleted(obj apiserver.Object) {
-	key := keyOf(obj)
+	key := controller.KeyFunc(obj)
 	c.queue.Forget(key)
 	delete(c.selectors, key)
 }
@@ -215,14 +209,9 @@ func (c *Controller) worker() {
 // Stop shuts the controller's queue down.
 func (c *Controller) Stop() { c.queue.ShutDown() }
 
-func splitKey(key string) (string, string) {
-	ns, name, _ := strings.Cut(key, "/")
-	return ns, name
-}
-
 // sync is reconcileKey: an HPA gone from the cache takes its memory with it.
 func (c *Controller) sync(key string) (deleted bool, err error) {
-	ns, name := splitKey(key)
+	ns, name := controller.SplitKey(key)
 	obj := c.hpas.Get(ns, name)
 	if obj == nil {
 		delete(c.hist, key)
@@ -498,14 +487,14 @@ func (c *Controller) validateSelector(hpa *autoscalingv2.HorizontalPodAutoscaler
 		c.setCondition(hpa, autoscalingv2.ScalingActive, corev1.ConditionFalse, "InvalidSelector", msg)
 		return nil, errors.New(msg)
 	}
-	key := keyOf(hpa)
+	key := controller.KeyFunc(hpa)
 	if _, ok := c.selectors[key]; ok {
 		c.selectors[key] = parsed
 	}
 	pods := c.pods.List(hpa.Namespace, parsed)
 	var selecting []string
-	for _, other := range sortedNames(c.selectors) {
-		ns, _ := splitKey(other)
+	for _, other := range slices.Sorted(maps.Keys(c.selectors)) {
+		ns, _ := controller.SplitKey(other)
 		if ns != hpa.Namespace {
 			continue
 		}
@@ -714,12 +703,10 @@ func (c *Controller) setCondition(hpa *autoscalingv2.HorizontalPodAutoscaler, ty
 }
 
 func removeCondition(hpa *autoscalingv2.HorizontalPodAutoscaler, typ autoscalingv2.HorizontalPodAutoscalerConditionType) {
-	var kept []autoscalingv2.HorizontalPodAutoscalerCondition
-	for _, cond := range hpa.Status.Conditions {
-		if cond.Type != typ {
-			kept = append(kept, cond)
-		}
-	}
+	kept := controller.FilterOutCondition(hpa.Status.Conditions, typ,
+		func(c *autoscalingv2.HorizontalPodAutoscalerCondition) autoscalingv2.HorizontalPodAutoscalerConditionType {
+			return c.Type
+		})
 	if len(kept) != len(hpa.Status.Conditions) {
 		hpa.Status.Conditions = kept
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
@@ -27,16 +28,12 @@ import (
 // plus the autoscaler with opts.
 func strategy(t *testing.T, opts hpa.Options) plugin.Strategy {
 	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
-	st = st.With(plugin.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
+	return models.UpstreamWith(plugin.Controller{Name: "horizontal-pod-autoscaler", Kinds: []apiserver.Kind{apiserver.HorizontalPodAutoscalers},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			o := opts
 			o.Name, o.Trace = ctx.Name(), tr
 			hpa.StartWithContext(ctx, o)
 		}})
-	st.Kinds = append(st.Kinds, apiserver.HorizontalPodAutoscalers)
-	return st
 }
 
 // outcome is a run, the cluster it ran on, and the HPA predicate with the
@@ -68,10 +65,9 @@ func requirePass(t *testing.T, s run.Summary) {
 // scales are the replica counts the autoscaler wrote, in order.
 func scales(ops []*history.Op) []string {
 	var out []string
-	for _, op := range ops {
-		if op.Client == "horizontal-pod-autoscaler" && op.Verb == "update" && op.Subresource == "scale" && op.Code == 200 {
-			out = append(out, strings.TrimPrefix(op.Arg, "replicas="))
-		}
+	for _, w := range modeltest.ScaleWrites(ops, "horizontal-pod-autoscaler") {
+		_, replicas, _ := strings.Cut(w, "=")
+		out = append(out, replicas)
 	}
 	return out
 }
@@ -119,58 +115,17 @@ func TestCatalogRSHPA(t *testing.T) {
 	assert.Equal(t, o.res.Summary.Digest, again.res.Summary.Digest, "same seed, same history")
 }
 
-// flapping is a ReplicaSet whose load swings every minute.
-const flapping = `
-name: hpa-flap
-manifests:
-  - inline: |
-      apiVersion: apps/v1
-      kind: ReplicaSet
-      metadata: {name: web}
-      spec:
-        replicas: 2
-        selector: {matchLabels: {app: web}}
-        template:
-          metadata: {labels: {app: web}}
-          spec:
-            containers:
-            - name: web
-              image: nginx
-              resources: {requests: {cpu: 200m}}
-  - inline: |
-      apiVersion: autoscaling/v2
-      kind: HorizontalPodAutoscaler
-      metadata: {name: web}
-      spec:
-        scaleTargetRef: {apiVersion: apps/v1, kind: ReplicaSet, name: web}
-        minReplicas: 2
-        maxReplicas: 8
-        metrics:
-        - type: Resource
-          resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
-load:
-  - {at: 0s, target: rs/web, cpu: 50}
-  - {at: 1m, target: rs/web, cpu: 90}
-  - {at: 2m, target: rs/web, cpu: 20}
-  - {at: 3m, target: rs/web, cpu: 90}
-  - {at: 4m, target: rs/web, cpu: 20}
-  - {at: 5m, target: rs/web, cpu: 50}
-steps:
-  - at: 6m
-    wait: rs/web ready>=2
-expect:
-  convergeWithin: 10m
-`
-
 func TestNoStabilizationFlaps(t *testing.T) {
-	sc, err := workloads.ParseScenario("hpa-flap.yaml", []byte(flapping), nil)
-	require.NoError(t, err)
-	up := play(t, sc, hpa.Options{})
-	requirePass(t, up.res.Summary)
-	sc, err = workloads.ParseScenario("hpa-flap.yaml", []byte(flapping), nil)
-	require.NoError(t, err)
-	flap := play(t, sc, hpa.Options{NoStabilization: true})
-	requirePass(t, flap.res.Summary)
+	// A ReplicaSet whose load swings every minute.
+	var plays []outcome
+	for _, opts := range []hpa.Options{{}, {NoStabilization: true}} {
+		sc, err := workloads.LoadScenario("testdata/hpa-flap.yaml")
+		require.NoError(t, err)
+		o := play(t, sc, opts)
+		requirePass(t, o.res.Summary)
+		plays = append(plays, o)
+	}
+	up, flap := plays[0], plays[1]
 
 	downs := func(s []string) int {
 		n := 0

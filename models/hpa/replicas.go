@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -304,15 +303,5 @@ func samplesOf(list []apiserver.PodMetrics, container string) map[string]sample 
 			}
 		}
 	}
-	return out
-}
-
-// sortedNames is a map's keys in order (for messages).
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

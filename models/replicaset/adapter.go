@@ -5,6 +5,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // adapter lets one algorithm run ReplicaSets and ReplicationControllers, as
@@ -32,8 +33,7 @@ func (rsAdapter) controllerRef(rs *appsv1.ReplicaSet) metav1.OwnerReference {
 }
 
 func ownerRef(apiVersion, kind string, rs *appsv1.ReplicaSet) metav1.OwnerReference {
-	t := true
-	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: rs.Name, UID: rs.UID, Controller: &t, BlockOwnerDeletion: &t}
+	return *metav1.NewControllerRef(rs, schema.FromAPIVersionAndKind(apiVersion, kind))
 }
 
 type rcAdapter struct{}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -46,11 +48,7 @@ func TestSlowStartBatchesAndBurst(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			// Fixed latency so batches are easy to tell apart.
 			c := newTestCluster(t, 1, 2*time.Millisecond, 2*time.Millisecond)
-			c.api = apiserver.New(c.w, func() apiserver.Config {
-				cfg := apiserver.DefaultConfig()
-				cfg.DefaultLatency, cfg.Latency, cfg.WatchDelay = apiserver.Fixed(2*time.Millisecond), nil, apiserver.Fixed(time.Second)
-				return cfg
-			}())
+			c.api = apiserver.New(c.w, modeltest.APIConfig(apiserver.Fixed(2*time.Millisecond), apiserver.Fixed(time.Second)))
 			batches := creates(c)
 			Start(c.api, tc.opts)
 			c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(600)})
@@ -89,7 +87,7 @@ func TestReplicaFailureCondition(t *testing.T) {
 	c.serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.ReplicaSets, Object: frontend(3)})
 	c.w.RunUntil(10 * time.Second)
 	rs := c.serve(&apiserver.Request{Verb: apiserver.Get, Kind: apiserver.ReplicaSets, Name: "frontend"}).(*appsv1.ReplicaSet)
-	cond := condition(rs.Status, appsv1.ReplicaSetReplicaFailure)
+	cond := controller.GetCondition(rs.Status.Conditions, appsv1.ReplicaSetReplicaFailure, conditionType)
 	require.NotNil(t, cond, "a failed create sets ReplicaFailure")
 	assert.Equal(t, "FailedCreate", cond.Reason)
 	assert.Contains(t, cond.Message, "exceeded quota")
@@ -98,6 +96,6 @@ func TestReplicaFailureCondition(t *testing.T) {
 	quota.on = false
 	c.w.RunUntil(20 * time.Minute) // the rate-limited retry comes back
 	rs = c.serve(&apiserver.Request{Verb: apiserver.Get, Kind: apiserver.ReplicaSets, Name: "frontend"}).(*appsv1.ReplicaSet)
-	assert.Nil(t, condition(rs.Status, appsv1.ReplicaSetReplicaFailure), "cleared once creates succeed")
+	assert.Nil(t, controller.GetCondition(rs.Status.Conditions, appsv1.ReplicaSetReplicaFailure, conditionType), "cleared once creates succeed")
 	assert.Len(t, c.pods("tier=frontend"), 3)
 }

@@ -144,34 +144,6 @@ func TestChoosePolicies(t *testing.T) {
 	assert.Equal(t, a, b)
 }
 
-func TestExpectations(t *testing.T) {
-	now := t0
-	e := newExpectations(func() time.Time { return now })
-	assert.True(t, e.satisfied("ns/rs"), "no record")
-	e.expectCreations("ns/rs", 2)
-	assert.False(t, e.satisfied("ns/rs"))
-	e.creationObserved("ns/rs")
-	assert.False(t, e.satisfied("ns/rs"))
-	e.creationObserved("ns/rs")
-	assert.True(t, e.satisfied("ns/rs"))
-
-	e.expectDeletions("ns/rs", []string{"ns/p1", "ns/p2"})
-	e.deletionObserved("ns/rs", "ns/p1")
-	e.deletionObserved("ns/rs", "ns/p1") // seen twice (terminating, then deleted): counts once
-	e.deletionObserved("ns/rs", "ns/other")
-	assert.False(t, e.satisfied("ns/rs"))
-	e.deletionObserved("ns/rs", "ns/p2")
-	assert.True(t, e.satisfied("ns/rs"))
-
-	e.expectCreations("ns/rs", 5)
-	now = now.Add(ExpectationsTimeout)
-	assert.False(t, e.satisfied("ns/rs"), "not yet expired at exactly the timeout")
-	now = now.Add(time.Nanosecond)
-	assert.True(t, e.satisfied("ns/rs"), "expired")
-	e.forget("ns/rs")
-	assert.True(t, e.satisfied("ns/rs"))
-}
-
 func TestDeletionCostParsing(t *testing.T) {
 	for v, want := range map[string]int32{"": 0, "0": 0, "10": 10, "-10": -10, "+10": 0, "010": 0, "abc": 0, "2147483648": 0, "-2147483648": -2147483648} {
 		p := mkPod("p", cost(v))

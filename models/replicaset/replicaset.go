@@ -10,8 +10,6 @@
 package replicaset
 
 import (
-	"errors"
-	"fmt"
 	"reflect"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Upstream constants.
@@ -67,10 +66,22 @@ type Controller struct {
 	opts         Options
 	adapter      adapter
 	owners       *controller.Informer
+	refs         *controller.Owners[*appsv1.ReplicaSet] // owners of pods
 	pods         *controller.Informer
 	queue        *controller.Queue[string]
-	expectations *expectations
+	expectations *controller.UIDTrackingExpectations
 	consistency  *controller.Consistency
+}
+
+// Run is the model as a strategy's controller (plugin.Controller.Run): a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run(opts Options) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		StartWithContext(ctx, o)
+	}
 }
 
 // Start runs the controller on the harness with its own context.
@@ -103,210 +114,85 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 		owners:       ctx.Informer(opts.Kind),
 		pods:         ctx.Informer(apiserver.Pods),
 		queue:        controller.NewQueue[string](ctx.World(), opts.Name, nil),
-		expectations: newExpectations(ctx.Now),
+		expectations: controller.NewUIDTrackingExpectations(ctx.Now),
 	}
+	c.refs = &controller.Owners[*appsv1.ReplicaSet]{Kind: opts.Kind, Informer: c.owners, Convert: c.adapter.toRS,
+		Selector: func(rs *appsv1.ReplicaSet) *metav1.LabelSelector { return rs.Spec.Selector }}
 	if !opts.NoConsistencyCheck && opts.Kind == apiserver.ReplicaSets {
 		c.consistency = controller.NewConsistency(controller.Watched{Kind: apiserver.ReplicaSets, Informer: c.owners},
 			controller.Watched{Kind: apiserver.Pods, Informer: c.pods})
 	}
-	c.pods.AddIndex(indexController, podControllerIndex)
-	c.owners.AddHandler(controller.Handler{OnAdd: c.addOwner, OnUpdate: c.updateOwner, OnDelete: c.deleteOwner})
-	c.pods.AddHandler(controller.Handler{OnAdd: c.addPod, OnUpdate: c.updatePod, OnDelete: c.deletePod})
-	ctx.Go("run", func() {
-		c.owners.WaitForCacheSync()
-		c.pods.WaitForCacheSync()
-		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
-		}
-	})
+	c.pods.AddIndex(controller.IndexController, controller.ControllerIndex)
+	c.owners.AddHandler(controller.OwnerHandler(c.queue, c.forget))
+	c.pods.AddHandler(c.podHandler().Handler())
+	ctx.RunWorkers(opts.Workers, controller.Worker(c.queue, c.sync, 0), c.owners, c.pods)
 	return c
 }
 
-// indexController keys pods by their controller reference ("ns/Kind/name/uid"),
-// and orphans by namespace alone, as upstream's PodControllerIndex.
-const indexController = "controller"
-
-func podControllerIndex(obj apiserver.Object) []string {
-	ref := metav1.GetControllerOfNoCopy(obj)
-	if ref == nil {
-		return []string{obj.GetNamespace()}
-	}
-	return []string{obj.GetNamespace() + "/" + ref.Kind + "/" + ref.Name + "/" + string(ref.UID)}
-}
-
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
-func podKey(pod *corev1.Pod) string { return pod.Namespace + "/" + pod.Name }
-
 // --- event handlers (run outside coroutines: they only enqueue) ---
 
-func (c *Controller) enqueue(obj metav1.Object) { c.queue.Add(keyOf(obj)) }
-
-func (c *Controller) addOwner(obj apiserver.Object) { c.enqueue(obj) }
-
-func (c *Controller) updateOwner(old, cur apiserver.Object) {
-	if old.GetUID() != cur.GetUID() {
-		c.deleteOwner(old)
-	}
-	c.enqueue(cur)
-}
-
-func (c *Controller) deleteOwner(obj apiserver.Object) {
-	key := keyOf(obj)
-	if c.consistency != nil {
-		c.consistency.Clear(key, obj.GetUID())
-	}
-	c.expectations.forget(key)
-	c.queue.Add(key)
-}
-
-// resolve returns the owner a controller reference points to, if it is one of
-// ours and still the same object.
-func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.ReplicaSet {
-	if ref == nil || ref.Kind != string(c.opts.Kind) {
-		return nil
-	}
-	obj := c.owners.Get(namespace, ref.Name)
-	if obj == nil || obj.GetUID() != ref.UID {
-		return nil
-	}
-	return c.adapter.toRS(obj)
-}
-
-// ownersSelecting lists our owners in pod's namespace whose selector matches it.
-func (c *Controller) ownersSelecting(pod *corev1.Pod) []*appsv1.ReplicaSet {
-	var out []*appsv1.ReplicaSet
-	for _, obj := range c.owners.List(pod.Namespace, nil) {
-		rs := c.adapter.toRS(obj)
-		sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, rs)
-	}
-	return out
-}
-
-func (c *Controller) addPod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		c.deletePod(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		if rs := c.resolve(pod.Namespace, ref); rs != nil {
-			c.expectations.creationObserved(keyOf(rs))
-			c.enqueue(rs)
-		}
-		return
-	}
-	for _, rs := range c.ownersSelecting(pod) {
-		c.enqueue(rs)
+// podHandler is addPod, updatePod and deletePod: a pod's owner, or the owners
+// selecting an orphan, are enqueued, and its creation or deletion counts
+// against the owner's expectations. A pod updated to terminating counts as
+// deleted, for its old labels' owner too.
+func (c *Controller) podHandler() *controller.DependentHandler[*appsv1.ReplicaSet] {
+	return &controller.DependentHandler[*appsv1.ReplicaSet]{
+		Owners: c.refs, Queue: c.queue, Terminating: controller.TerminatingAsDeleteOfBoth,
+		Added: func(rs *appsv1.ReplicaSet, _ apiserver.Object) {
+			c.expectations.CreationObserved(controller.KeyFunc(rs))
+		},
+		Deleted: func(rs *appsv1.ReplicaSet, pod apiserver.Object) {
+			c.expectations.DeletionObserved(controller.KeyFunc(rs), controller.KeyFunc(pod))
+		},
+		Updated: func(rs *appsv1.ReplicaSet, old, cur apiserver.Object) {
+			// A pod just ready: look again once it may be available.
+			if !kube.IsPodReady(old.(*corev1.Pod)) && kube.IsPodReady(cur.(*corev1.Pod)) && rs.Spec.MinReadySeconds > 0 {
+				c.queue.AddAfter(controller.KeyFunc(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
+			}
+		},
 	}
 }
 
-func (c *Controller) updatePod(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*corev1.Pod), curObj.(*corev1.Pod)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	labelChanged := !reflect.DeepEqual(old.Labels, cur.Labels)
-	if cur.DeletionTimestamp != nil {
-		c.deletePod(cur)
-		if labelChanged {
-			c.deletePod(old)
-		}
-		return
-	}
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if rs := c.resolve(old.Namespace, oldRef); rs != nil {
-			c.enqueue(rs)
-		}
-	}
-	if curRef != nil {
-		rs := c.resolve(cur.Namespace, curRef)
-		if rs == nil {
-			return
-		}
-		c.enqueue(rs)
-		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && rs.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(rs), time.Duration(rs.Spec.MinReadySeconds)*time.Second)
-		}
-		return
-	}
-	if labelChanged || refChanged {
-		for _, rs := range c.ownersSelecting(cur) {
-			c.enqueue(rs)
-		}
-	}
-}
-
-func (c *Controller) deletePod(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	rs := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod))
-	if rs == nil {
-		return
-	}
-	c.expectations.deletionObserved(keyOf(rs), podKey(pod))
-	c.enqueue(rs)
+// forget drops what the controller remembers of an owner deleted.
+func (c *Controller) forget(key string, uid types.UID) {
+	c.consistency.Clear(key, uid)
+	c.expectations.DeleteExpectations(key)
 }
 
 // --- workers ---
 
-func (c *Controller) worker() {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		err := c.sync(key)
-		c.queue.Done(key)
-		if err == nil {
-			c.queue.Forget(key)
-		} else {
-			c.queue.AddRateLimited(key)
-		}
-	}
-}
-
 // sync is syncReplicaSet: bring one owner's pods to spec.replicas and write
 // its status.
 func (c *Controller) sync(key string) error {
-	if c.consistency != nil {
-		if err := c.consistency.EnsureReady(key); err != nil {
-			return err
-		}
+	if err := c.consistency.EnsureReady(key); err != nil {
+		return err
 	}
-	namespace, name := splitKey(key)
+	namespace, name := controller.SplitKey(key)
 	obj := c.owners.Get(namespace, name)
 	if obj == nil {
-		if c.consistency != nil {
-			c.consistency.Clear(key, "")
-		}
-		c.expectations.forget(key)
+		c.consistency.Clear(key, "")
+		c.expectations.DeleteExpectations(key)
 		return nil
 	}
 	rs := c.adapter.toRS(obj)
-	needsSync := c.opts.NoExpectations || c.expectations.satisfied(key)
+	needsSync := c.opts.NoExpectations || c.expectations.SatisfiedExpectations(key)
 	selector, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
 	if err != nil {
 		return nil // an invalid selector never becomes valid by retrying
 	}
 
 	var all []*corev1.Pod
-	owned := indexKeyOf(rs, string(c.opts.Kind))
+	owned := controller.OwnedIndexKey(rs, c.opts.Kind)
 	for _, idx := range []string{owned, rs.Namespace} { // owned, then orphans
-		for _, o := range c.pods.ByIndex(indexController, idx) {
+		for _, o := range c.pods.ByIndex(controller.IndexController, idx) {
 			all = append(all, o.(*corev1.Pod))
 		}
 	}
 	var active, terminating []*corev1.Pod
 	for _, p := range all {
-		if isActive(p) {
+		if kube.IsPodActive(p) {
 			active = append(active, p)
-		} else if p.DeletionTimestamp != nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+		} else if p.DeletionTimestamp != nil && !kube.IsPodTerminal(p) {
 			terminating = append(terminating, p)
 		}
 	}
@@ -348,49 +234,39 @@ func (c *Controller) sync(key string) error {
 	return nil
 }
 
-func indexKeyOf(rs *appsv1.ReplicaSet, kind string) string {
-	return rs.Namespace + "/" + kind + "/" + rs.Name + "/" + string(rs.UID)
-}
-
-func splitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}
-
-func isActive(p *corev1.Pod) bool {
-	return p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed && p.DeletionTimestamp == nil
-}
-
 // manageReplicas creates or deletes pods to close the gap to spec.replicas.
 func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet) error {
-	key := keyOf(rs)
+	key := controller.KeyFunc(rs)
 	diff := len(active) - int(*rs.Spec.Replicas)
 	switch {
 	case diff < 0:
 		n := min(-diff, c.opts.BurstReplicas)
 		if !c.opts.NoExpectations {
-			c.expectations.expectCreations(key, n)
+			c.expectations.ExpectCreations(key, n)
 		}
-		created, err := c.createBatches(n, func() error { return c.createPod(rs) })
+		initial := 1
+		if c.opts.NoSlowStart {
+			initial = n
+		}
+		created, errs := c.ctx.SlowStartBatch(n, initial, func(int) error { return c.createPod(rs) })
 		if !c.opts.NoExpectations {
 			for i := created; i < n; i++ {
-				c.expectations.creationObserved(key)
+				c.expectations.CreationObserved(key)
 			}
 		}
-		return err
+		if len(errs) > 0 {
+			return errs[0]
+		}
+		return nil
 	case diff > 0:
 		n := min(diff, c.opts.BurstReplicas)
 		victims := c.podsToDelete(rs, active, n)
 		keys := make([]string, len(victims))
 		for i, p := range victims {
-			keys[i] = podKey(p)
+			keys[i] = controller.KeyFunc(p)
 		}
 		if !c.opts.NoExpectations {
-			c.expectations.expectDeletions(key, keys)
+			c.expectations.ExpectDeletions(key, keys)
 		}
 		var firstErr error
 		c.ctx.Parallel(len(victims), func(i int) {
@@ -399,7 +275,7 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 				return
 			}
 			if !c.opts.NoExpectations {
-				c.expectations.deletionObserved(key, keys[i])
+				c.expectations.DeletionObserved(key, keys[i])
 			}
 			if !apierrors.IsNotFound(err) && firstErr == nil {
 				firstErr = err
@@ -410,64 +286,16 @@ func (c *Controller) manageReplicas(active []*corev1.Pod, rs *appsv1.ReplicaSet)
 	return nil
 }
 
-// createBatches is slowStartBatch: calls of fn in batches of 1, 2, 4, …, each
-// batch concurrent, stopping after a batch with an error. Without slow start
-// all n run in one batch.
-func (c *Controller) createBatches(n int, fn func() error) (int, error) {
-	successes, remaining := 0, n
-	batch := min(remaining, 1)
-	if c.opts.NoSlowStart {
-		batch = remaining
-	}
-	for batch > 0 {
-		var errs []error
-		c.ctx.Parallel(batch, func(int) {
-			if err := fn(); err != nil {
-				errs = append(errs, err)
-			}
-		})
-		successes += batch - len(errs)
-		if len(errs) > 0 {
-			return successes, errs[0]
-		}
-		remaining -= batch
-		batch = min(2*batch, remaining)
-	}
-	return successes, nil
-}
-
 func (c *Controller) createPod(rs *appsv1.ReplicaSet) error {
-	tmpl := &rs.Spec.Template
-	if len(tmpl.Labels) == 0 {
-		return errors.New("unable to create pods, no labels")
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Namespace:       rs.Namespace,
-			GenerateName:    rs.Name + "-",
-			Labels:          copyMap(tmpl.Labels),
-			Annotations:     copyMap(tmpl.Annotations),
-			Finalizers:      append([]string(nil), tmpl.Finalizers...),
-			OwnerReferences: []metav1.OwnerReference{c.adapter.controllerRef(rs)},
-		},
-		Spec: *tmpl.Spec.DeepCopy(),
+	pod, err := controller.PodFromTemplate(&rs.Spec.Template, rs, c.adapter.controllerRef(rs))
+	if err != nil {
+		return err
 	}
 	created, err := c.ctx.Client().Create(pod)
 	if err == nil && c.consistency != nil {
-		c.consistency.WroteAt(keyOf(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
+		c.consistency.WroteAt(controller.KeyFunc(rs), rs.UID, apiserver.Pods, created.GetResourceVersion())
 	}
 	return err
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // podsToDelete ranks the candidates and records the decision.
@@ -475,7 +303,7 @@ func (c *Controller) podsToDelete(rs *appsv1.ReplicaSet, active []*corev1.Pod, n
 	related := c.relatedPods(rs)
 	onNode := map[string]int{}
 	for _, p := range related {
-		if isActive(p) {
+		if kube.IsPodActive(p) {
 			onNode[p.Spec.NodeName]++
 		}
 	}
@@ -553,26 +381,17 @@ func (c *Controller) updateStatus(rs *appsv1.ReplicaSet, status appsv1.ReplicaSe
 		return rs, nil
 	}
 	status.ObservedGeneration = rs.Generation
-	for i := 0; ; i++ {
-		rs = rs.DeepCopy()
+	obj, err := c.ctx.Client().UpdateStatusRetrying(c.opts.Kind, c.adapter.fromRS(rs), statusUpdateRetries, func(obj apiserver.Object) apiserver.Object {
+		rs := c.adapter.toRS(obj).DeepCopy()
 		rs.Status = status
-		obj, err := c.ctx.Client().UpdateStatus(c.adapter.fromRS(rs))
-		if err == nil {
-			updated := c.adapter.toRS(obj)
-			if c.consistency != nil {
-				c.consistency.WroteAt(keyOf(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
-			}
-			return updated, nil
-		}
-		if i >= statusUpdateRetries {
-			return nil, err
-		}
-		fresh, getErr := c.ctx.Client().Get(c.opts.Kind, rs.Namespace, rs.Name)
-		if getErr != nil {
-			return nil, getErr
-		}
-		rs = c.adapter.toRS(fresh)
+		return c.adapter.fromRS(rs)
+	})
+	if err != nil {
+		return nil, err
 	}
+	updated := c.adapter.toRS(obj)
+	c.consistency.WroteAt(controller.KeyFunc(updated), updated.UID, c.opts.Kind, updated.ResourceVersion)
+	return updated, nil
 }
 
 func equalPtr(a, b *int32) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }

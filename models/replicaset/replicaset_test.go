@@ -6,8 +6,10 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,18 +29,13 @@ type testCluster struct {
 
 func newTestCluster(t *testing.T, seed uint64, latency, watchDelay time.Duration) *testCluster {
 	w := sim.New(seed, sim.Limits{MaxTime: time.Hour, MaxEvents: 1_000_000})
-	cfg := apiserver.DefaultConfig()
-	cfg.DefaultLatency = apiserver.Dist{Min: latency / 2, Max: latency}
-	cfg.Latency = nil
-	cfg.WatchDelay = apiserver.Dist{Min: watchDelay / 2, Max: watchDelay}
+	cfg := modeltest.APIConfig(apiserver.Dist{Min: latency / 2, Max: latency}, apiserver.Dist{Min: watchDelay / 2, Max: watchDelay})
 	return &testCluster{t: t, w: w, api: apiserver.New(w, cfg)}
 }
 
 func (c *testCluster) serve(req *apiserver.Request) apiserver.Object {
 	c.t.Helper()
-	resp := c.api.Serve(req)
-	require.NoError(c.t, resp.Err)
-	return resp.Object
+	return modeltest.Serve(c.t, c.api, req)
 }
 
 func (c *testCluster) pods(sel string) []*corev1.Pod {
@@ -84,7 +81,7 @@ func maxOwned(api *apiserver.Server, owner func() types.UID) *int {
 		}
 		key := pod.Namespace + "/" + pod.Name
 		ref := metav1.GetControllerOfNoCopy(pod)
-		if ev.Type != "DELETED" && ref != nil && ref.UID == owner() && isActive(pod) {
+		if ev.Type != "DELETED" && ref != nil && ref.UID == owner() && kube.IsPodActive(pod) {
 			active[key] = true
 		} else {
 			delete(active, key)

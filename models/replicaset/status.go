@@ -3,6 +3,7 @@ package replicaset
 import (
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -28,7 +29,7 @@ func calculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, terminating *i
 			}
 		}
 	}
-	failed := condition(status, appsv1.ReplicaSetReplicaFailure)
+	failed := controller.GetCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure, conditionType)
 	switch {
 	case manageErr != nil && failed == nil:
 		reason := ""
@@ -37,12 +38,12 @@ func calculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, terminating *i
 		} else if diff > 0 {
 			reason = "FailedDelete"
 		}
-		status.Conditions = append(withoutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure), appsv1.ReplicaSetCondition{
+		status.Conditions = append(controller.FilterOutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure, conditionType), appsv1.ReplicaSetCondition{
 			Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue, Reason: reason, Message: manageErr.Error(),
 			LastTransitionTime: metav1.NewTime(now.Truncate(time.Second)),
 		})
 	case manageErr == nil && failed != nil:
-		status.Conditions = withoutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure)
+		status.Conditions = controller.FilterOutCondition(status.Conditions, appsv1.ReplicaSetReplicaFailure, conditionType)
 	}
 	status.Replicas = int32(len(active))
 	status.FullyLabeledReplicas = fully
@@ -52,21 +53,4 @@ func calculateStatus(rs *appsv1.ReplicaSet, active []*corev1.Pod, terminating *i
 	return status
 }
 
-func condition(s appsv1.ReplicaSetStatus, t appsv1.ReplicaSetConditionType) *appsv1.ReplicaSetCondition {
-	for i := range s.Conditions {
-		if s.Conditions[i].Type == t {
-			return &s.Conditions[i]
-		}
-	}
-	return nil
-}
-
-func withoutCondition(cs []appsv1.ReplicaSetCondition, t appsv1.ReplicaSetConditionType) []appsv1.ReplicaSetCondition {
-	var out []appsv1.ReplicaSetCondition
-	for _, c := range cs {
-		if c.Type != t {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func conditionType(c *appsv1.ReplicaSetCondition) appsv1.ReplicaSetConditionType { return c.Type }

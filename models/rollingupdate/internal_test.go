@@ -9,28 +9,9 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 )
-
-func TestFenceposts(t *testing.T) {
-	for _, tc := range []struct {
-		surge, unavailable intstr.IntOrString
-		desired            int32
-		s, u               int32
-	}{
-		{intstr.FromInt32(1), intstr.FromInt32(0), 2, 1, 0}, // kubectl's
-		{intstr.FromString("25%"), intstr.FromString("25%"), 10, 3, 2},
-		{intstr.FromInt32(0), intstr.FromString("10%"), 5, 0, 1}, // both 0: one may be unavailable
-		{intstr.FromInt32(0), intstr.FromInt32(0), 3, 0, 1},
-	} {
-		s, u, err := fenceposts(&tc.surge, &tc.unavailable, tc.desired)
-		require.NoError(t, err)
-		assert.Equal(t, [2]int32{tc.s, tc.u}, [2]int32{s, u}, "%+v", tc)
-	}
-}
 
 func TestPodAvailable(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 1, 0, 0, time.UTC)

@@ -54,6 +54,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
+	"github.com/ctrlsim/ctrlsim/models/deployment"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -282,7 +283,7 @@ func (u *updater) update(oldRc, newRc *corev1.ReplicationController, rename bool
 			return err
 		}
 	}
-	surge, unavailable, err := fenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
+	surge, unavailable, err := deployment.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
 	if err != nil {
 		return err
 	}
@@ -704,58 +705,39 @@ func (u *updater) updateExisting(oldRc *corev1.ReplicationController, next, valu
 // it again and retrying (client-go's retry.DefaultBackoff: 4 tries, 10 ms
 // growing fivefold, 10% jitter).
 func (u *updater) updateRC(rc *corev1.ReplicationController, change func(*corev1.ReplicationController)) (*corev1.ReplicationController, error) {
-	orig := rc.DeepCopy()
-	rc = rc.DeepCopy()
-	err := u.retryOnConflict(func() error {
-		change(rc)
-		obj, err := u.cl.Update(rc)
-		if err == nil {
-			rc = obj.(*corev1.ReplicationController)
-			return nil
-		}
-		if fresh, getErr := u.cl.Get(apiserver.ReplicationControllers, orig.Namespace, orig.Name); getErr == nil {
-			rc = fresh.(*corev1.ReplicationController)
-		} else {
-			rc = orig.DeepCopy()
-		}
-		return err
-	})
-	return rc, err
+	return updateObject(u, apiserver.ReplicationControllers, rc, change)
 }
 
 // updatePod is updateRC for a pod.
 func (u *updater) updatePod(pod *corev1.Pod, change func(*corev1.Pod)) error {
-	orig := pod.DeepCopy()
-	pod = pod.DeepCopy()
-	return u.retryOnConflict(func() error {
-		change(pod)
-		obj, err := u.cl.Update(pod)
+	_, err := updateObject(u, apiserver.Pods, pod, change)
+	return err
+}
+
+// updateObject applies change to a copy of obj, of kind, and writes it; on
+// a failed write it starts again from the object read afresh (from obj if
+// that read fails too), while the failure is a conflict.
+func updateObject[T interface {
+	apiserver.Object
+	DeepCopy() T
+}](u *updater, kind apiserver.Kind, obj T, change func(T)) (T, error) {
+	orig := obj.DeepCopy()
+	obj = obj.DeepCopy()
+	err := u.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
+		change(obj)
+		written, err := u.cl.Update(obj)
 		if err == nil {
-			pod = obj.(*corev1.Pod)
+			obj = written.(T)
 			return nil
 		}
-		if fresh, getErr := u.cl.Get(apiserver.Pods, orig.Namespace, orig.Name); getErr == nil {
-			pod = fresh.(*corev1.Pod)
+		if fresh, getErr := u.cl.Get(kind, orig.GetNamespace(), orig.GetName()); getErr == nil {
+			obj = fresh.(T)
 		} else {
-			pod = orig.DeepCopy()
+			obj = orig.DeepCopy()
 		}
 		return err
 	})
-}
-
-func (u *updater) retryOnConflict(fn func() error) error {
-	d := 10 * time.Millisecond
-	var err error
-	for step := 0; step < 4; step++ {
-		if step > 0 {
-			u.ctx.Sleep(d + time.Duration(u.ctx.Rand().Float64()*0.1*float64(d)))
-			d *= 5
-		}
-		if err = fn(); err == nil || !apierrors.IsConflict(err) {
-			return err
-		}
-	}
-	return err
+	return obj, err
 }
 
 // poll checks cond every interval (first at once when immediate) until it
@@ -787,23 +769,6 @@ func (u *updater) poll(interval, timeout time.Duration, immediate bool, cond fun
 			return err
 		}
 	}
-}
-
-// fenceposts resolves maxSurge (rounded up) and maxUnavailable (rounded down)
-// against desired; if both come to 0, maxUnavailable is 1.
-func fenceposts(surge, unavailable *intstr.IntOrString, desired int32) (int32, int32, error) {
-	s, err := intstr.GetScaledValueFromIntOrPercent(surge, int(desired), true)
-	if err != nil {
-		return 0, 0, err
-	}
-	un, err := intstr.GetScaledValueFromIntOrPercent(unavailable, int(desired), false)
-	if err != nil {
-		return 0, 0, err
-	}
-	if s == 0 && un == 0 {
-		un = 1
-	}
-	return int32(s), int32(un), nil
 }
 
 func replicas(rc *corev1.ReplicationController) int32 {

@@ -8,7 +8,9 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/models/rollingupdate"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
@@ -47,7 +49,7 @@ func play(t *testing.T, sc *workloads.Scenario) outcome {
 				return
 			}
 			live := ev.Type != "DELETED" && pod.DeletionTimestamp == nil
-			alive[pod.Name], ready[pod.Name] = live, live && isReady(pod)
+			alive[pod.Name], ready[pod.Name] = live, live && kube.IsPodReady(pod)
 			n, r := 0, 0
 			for name := range alive {
 				if alive[name] {
@@ -68,15 +70,6 @@ func play(t *testing.T, sc *workloads.Scenario) outcome {
 	return o
 }
 
-func isReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}
-
 func requirePass(t *testing.T, s run.Summary) {
 	t.Helper()
 	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
@@ -84,11 +77,9 @@ func requirePass(t *testing.T, s run.Summary) {
 
 // scaleWrites are kubectl's writes of scale subresources: "name=replicas".
 func scaleWrites(ops []*history.Op) []string {
-	var out []string
-	for _, op := range ops {
-		if op.Client == workloads.Client && op.Verb == "update" && op.Subresource == "scale" && op.Code == 200 {
-			out = append(out, strings.TrimPrefix(op.Key, "default/")+"="+strings.TrimPrefix(op.Arg, "replicas="))
-		}
+	out := modeltest.ScaleWrites(ops, workloads.Client)
+	for i, w := range out {
+		out[i] = strings.TrimPrefix(w, "default/")
 	}
 	return out
 }

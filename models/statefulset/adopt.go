@@ -15,8 +15,8 @@ import (
 // writes for the consistency check.
 func (c *Controller) claimPods(set *appsv1.StatefulSet, selector labels.Selector) ([]*corev1.Pod, error) {
 	var pods []*corev1.Pod
-	for _, key := range []string{ownedIndexKey(set), set.Namespace} {
-		for _, o := range c.pods.ByIndex(indexController, key) {
+	for _, key := range []string{controller.OwnedIndexKey(set, apiserver.StatefulSets), set.Namespace} {
+		for _, o := range c.pods.ByIndex(controller.IndexController, key) {
 			pods = append(pods, o.(*corev1.Pod))
 		}
 	}
@@ -37,6 +37,6 @@ func (c *Controller) canAdopt(set *appsv1.StatefulSet) func() error {
 // wrote tells the consistency check about a write on set's behalf.
 func (c *Controller) wrote(set *appsv1.StatefulSet, kind apiserver.Kind, obj apiserver.Object) {
 	if c.consistency != nil && obj != nil {
-		c.consistency.WroteAt(keyOf(set), set.UID, kind, obj.GetResourceVersion())
+		c.consistency.WroteAt(controller.KeyFunc(set), set.UID, kind, obj.GetResourceVersion())
 	}
 }

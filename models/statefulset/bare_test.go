@@ -7,6 +7,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -68,9 +69,7 @@ func (b *bare) run(d time.Duration) { b.w.RunUntil(b.w.Elapsed() + d) }
 
 func (b *bare) serve(req *apiserver.Request) apiserver.Object {
 	b.t.Helper()
-	resp := b.api.Serve(req)
-	require.NoError(b.t, resp.Err)
-	return resp.Object
+	return modeltest.Serve(b.t, b.api, req)
 }
 
 func (b *bare) get(kind apiserver.Kind, name string) apiserver.Object {
@@ -394,10 +393,8 @@ func TestConsistencyCheck(t *testing.T) {
 		{"without the check", Options{NoConsistencyCheck: true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := apiserver.DefaultConfig()
-			cfg.DefaultLatency = apiserver.Dist{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond}
-			cfg.Latency = nil
-			cfg.WatchDelay = apiserver.Dist{Min: 500 * time.Millisecond, Max: time.Second}
+			cfg := modeltest.APIConfig(apiserver.Dist{Min: 5 * time.Millisecond, Max: 10 * time.Millisecond},
+				apiserver.Dist{Min: 500 * time.Millisecond, Max: time.Second})
 			b := newBareWith(t, tc.opts, cfg)
 			set := webSet(4)
 			set.Spec.PodManagementPolicy = appsv1.ParallelPodManagement

@@ -232,7 +232,7 @@ func (c *Controller) processReplica(p *plan, i int) (bool, error) {
 	ord := p.ordinals[pod]
 	// A pod that ran to completion or failed is deleted; its replacement
 	// comes once it is gone.
-	if isFinished(pod) {
+	if kube.IsPodTerminal(pod) {
 		if pod.DeletionTimestamp == nil {
 			if err := c.deletePod(set, pod); err != nil {
 				return true, err

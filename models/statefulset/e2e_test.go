@@ -16,9 +16,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
-	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
-	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
 	"github.com/ctrlsim/ctrlsim/run"
@@ -29,16 +27,8 @@ import (
 // plus the StatefulSet model with opts.
 func strategy(t *testing.T, name string, opts statefulset.Options) plugin.Strategy {
 	t.Helper()
-	st, err := models.Lookup("upstream")
-	require.NoError(t, err)
+	st := models.UpstreamWith(plugin.Controller{Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets}, Run: statefulset.Run(opts)})
 	st.Name = name
-	st = st.With(plugin.Controller{
-		Name: name + "/sts", Kinds: []apiserver.Kind{apiserver.StatefulSets},
-		Run: func(ctx *controller.Context, tr *trace.Recorder) {
-			o := opts
-			o.Name, o.Trace = ctx.Name(), tr
-			statefulset.StartWithContext(ctx, o)
-		}})
 	return st
 }
 
@@ -194,6 +184,20 @@ func set(replicas int, spec string) string {
 %s`, replicas, indent(spec, "      "))
 }
 
+// setImage is steps: once the set has ready pods Ready, it is given the
+// nginx image (the steps that follow run after that one).
+func setImage(ready int, image string) string {
+	return fmt.Sprintf("steps:\n  - after: sts/web ready=%d\n    set-image: sts/web\n    image: {nginx: %q}\n", ready, image)
+}
+
+// playPassing plays sc once under the model with opts and requires a pass.
+func playPassing(t *testing.T, sc *workloads.Scenario, opts statefulset.Options, seed uint64) *observer {
+	t.Helper()
+	res, o := play(t, sc, strategy(t, "s", opts), seed)
+	requirePass(t, res)
+	return o
+}
+
 func indent(s, by string) string {
 	if s == "" {
 		return ""
@@ -342,15 +346,10 @@ steps:
 func TestRollingUpdateWithPartition(t *testing.T) {
 	sc := parse(t, `
 cluster: {nodeCount: 3}
-manifests:`+set(3, "updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1}}")+`
-steps:
-  - after: sts/web ready=3
-    set-image: sts/web
-    image: {nginx: "nginx:1.10"}
+manifests:`+set(3, "updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 1}}")+setImage(3, "nginx:1.10")+`
   - at: 3m
     apply:`+indent(strings.Replace(set(3, "updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 0}}"), "1.9.1", "1.10", 1), "  "))
-	res, o := play(t, sc, strategy(t, "s", statefulset.Options{}), 2)
-	requirePass(t, res)
+	o := playPassing(t, sc, statefulset.Options{}, 2)
 	dels := o.verbs("delete")
 	require.Equal(t, []string{"web-2", "web-1", "web-0"}, names(dels), "highest ordinal first, down to the partition")
 	assert.Less(t, dels[1].at, 3*time.Minute)
@@ -374,14 +373,8 @@ steps:
 func TestParallelRollingUpdate(t *testing.T) {
 	sc := parse(t, `
 cluster: {nodeCount: 3}
-manifests:`+set(3, "podManagementPolicy: Parallel")+`
-steps:
-  - after: sts/web ready=3
-    set-image: sts/web
-    image: {nginx: "nginx:1.10"}
-`)
-	res, o := play(t, sc, strategy(t, "s", statefulset.Options{}), 1)
-	requirePass(t, res)
+manifests:`+set(3, "podManagementPolicy: Parallel")+setImage(3, "nginx:1.10"))
+	o := playPassing(t, sc, statefulset.Options{}, 1)
 	dels := o.verbs("delete")
 	require.Equal(t, []string{"web-2", "web-1", "web-0"}, names(dels))
 	for i := 1; i < len(dels); i++ {
@@ -392,16 +385,11 @@ steps:
 
 func TestOnDelete(t *testing.T) {
 	sc := parse(t, `
-manifests:`+set(2, "updateStrategy: {type: OnDelete}")+`
-steps:
-  - after: sts/web ready=2
-    set-image: sts/web
-    image: {nginx: "nginx:1.10"}
+manifests:`+set(2, "updateStrategy: {type: OnDelete}")+setImage(2, "nginx:1.10")+`
   - at: 2m
     delete: pod/web-1
 `)
-	res, o := play(t, sc, strategy(t, "s", statefulset.Options{}), 1)
-	requirePass(t, res)
+	o := playPassing(t, sc, statefulset.Options{}, 1)
 	assert.Empty(t, o.verbs("delete"), "OnDelete: the controller deletes nothing")
 	creates := o.verbs("create")
 	require.Equal(t, []string{"web-0", "web-1", "web-1"}, names(creates))
@@ -414,12 +402,7 @@ steps:
 func TestMaxUnavailable(t *testing.T) {
 	text := `
 cluster: {nodeCount: 4}
-manifests:` + set(4, "updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}") + `
-steps:
-  - after: sts/web ready=4
-    set-image: sts/web
-    image: {nginx: "nginx:1.10"}
-`
+manifests:` + set(4, "updateStrategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}") + setImage(4, "nginx:1.10")
 	for _, tc := range []struct {
 		name string
 		opts statefulset.Options
@@ -454,8 +437,7 @@ steps:
   - at: 5m
     delete: sts/web
 `)
-	res, o := play(t, sc, strategy(t, "s", statefulset.Options{}), 1)
-	requirePass(t, res)
+	o := playPassing(t, sc, statefulset.Options{}, 1)
 	assert.Equal(t, []string{"web-5", "web-6", "web-7", "web-6"}, names(o.verbs("create")))
 	assert.Equal(t, []string{"web-7", "web-6"}, names(o.verbs("delete")))
 	// web-6 came back at 3m with a new claim: the old one went with its pod.
@@ -467,11 +449,7 @@ steps:
 
 func TestRevisionHistoryLimit(t *testing.T) {
 	sc := parse(t, `
-manifests:`+set(1, "revisionHistoryLimit: 1")+`
-steps:
-  - after: sts/web ready=1
-    set-image: sts/web
-    image: {nginx: "nginx:1.10"}
+manifests:`+set(1, "revisionHistoryLimit: 1")+setImage(1, "nginx:1.10")+`
   - at: 1m
     set-image: sts/web
     image: {nginx: "nginx:1.11"}
@@ -479,8 +457,7 @@ steps:
     set-image: sts/web
     image: {nginx: "nginx:1.12"}
 `)
-	res, o := play(t, sc, strategy(t, "s", statefulset.Options{}), 1)
-	requirePass(t, res)
+	o := playPassing(t, sc, statefulset.Options{}, 1)
 	assert.Len(t, trueKeys(o.revs), 2, "the live revision and one more")
 	assert.Len(t, o.verbs("create"), 4)
 }

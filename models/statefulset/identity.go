@@ -1,6 +1,7 @@
 package statefulset
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -178,8 +179,8 @@ func newPod(set *appsv1.StatefulSet, ordinal int) *corev1.Pod {
 			Name:            podName(set, ordinal),
 			GenerateName:    set.Name + "-",
 			Namespace:       set.Namespace,
-			Labels:          copyMap(tmpl.Labels),
-			Annotations:     copyMap(tmpl.Annotations),
+			Labels:          maps.Clone(tmpl.Labels),
+			Annotations:     maps.Clone(tmpl.Annotations),
 			Finalizers:      append([]string(nil), tmpl.Finalizers...),
 			OwnerReferences: []metav1.OwnerReference{apiserver.OwnerReference(set)},
 		},
@@ -245,7 +246,7 @@ func claimsFor(set *appsv1.StatefulSet, ordinal int) []*corev1.PersistentVolumeC
 			match = set.Spec.Selector.MatchLabels
 		}
 		if claim.Labels == nil {
-			claim.Labels = copyMap(match)
+			claim.Labels = maps.Clone(match)
 		} else {
 			for k, v := range match {
 				claim.Labels[k] = v
@@ -257,27 +258,12 @@ func claimsFor(set *appsv1.StatefulSet, ordinal int) []*corev1.PersistentVolumeC
 	return out
 }
 
-func copyMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // --- pod states, as upstream's helpers ---
 
 // isCreated: the API server has the pod (a pod built here has no phase).
 func isCreated(p *corev1.Pod) bool     { return p.Status.Phase != "" }
 func isPending(p *corev1.Pod) bool     { return p.Status.Phase == corev1.PodPending }
 func isTerminating(p *corev1.Pod) bool { return p.DeletionTimestamp != nil }
-func isFinished(p *corev1.Pod) bool {
-	return p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded
-}
-
 func isRunningAndReady(p *corev1.Pod) bool {
 	return p.Status.Phase == corev1.PodRunning && kube.IsPodReady(p)
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // What the controller does to one pod and its claims (upstream's
@@ -71,7 +73,7 @@ func (c *Controller) createMissingClaims(set *appsv1.StatefulSet, pod *corev1.Po
 // updatePod gives the pod its identity, storage and claim ownership, retrying
 // conflicts with the cached copy (DefaultBackoff).
 func (c *Controller) updatePod(set *appsv1.StatefulSet, pod *corev1.Pod, ordinal int) error {
-	return c.retryOnConflict(defaultBackoff, func() error {
+	return c.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
 		consistent := true
 		if !c.identityMatches(set, pod) {
 			c.setIdentity(set, pod, ordinal)
@@ -257,9 +259,7 @@ func setClaimOwners(claim *corev1.PersistentVolumeClaim, set *appsv1.StatefulSet
 					return
 				}
 			}
-			t := true
-			refs = append(refs, metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: owner.GetName(), UID: owner.GetUID(),
-				Controller: &t, BlockOwnerDeletion: &t})
+			refs = append(refs, *metav1.NewControllerRef(owner, schema.FromAPIVersionAndKind(apiVersion, kind)))
 		}
 		switch {
 		case p.WhenScaled == retain && p.WhenDeleted == del:

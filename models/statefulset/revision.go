@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sort"
-	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
@@ -57,8 +57,8 @@ func newRevision(set *appsv1.StatefulSet, revision int64, collisionCount *int32)
 	cr := &appsv1.ControllerRevision{
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       set.Namespace,
-			Labels:          copyMap(set.Spec.Template.Labels),
-			Annotations:     copyMap(set.Annotations),
+			Labels:          maps.Clone(set.Spec.Template.Labels),
+			Annotations:     maps.Clone(set.Annotations),
 			OwnerReferences: []metav1.OwnerReference{apiserver.OwnerReference(set)},
 		},
 		Data:     runtime.RawExtension{Raw: data},
@@ -127,8 +127,8 @@ func applyRevision(set *appsv1.StatefulSet, rev *appsv1.ControllerRevision) (*ap
 // matching its selector.
 func (c *Controller) listRevisions(set *appsv1.StatefulSet, selector labels.Selector) []*appsv1.ControllerRevision {
 	var out []*appsv1.ControllerRevision
-	for _, key := range []string{ownedIndexKey(set), set.Namespace} {
-		for _, o := range c.revisions.ByIndex(indexController, key) {
+	for _, key := range []string{controller.OwnedIndexKey(set, apiserver.StatefulSets), set.Namespace} {
+		for _, o := range c.revisions.ByIndex(controller.IndexController, key) {
 			cr := o.(*appsv1.ControllerRevision)
 			if !selector.Matches(labels.Set(cr.Labels)) {
 				continue
@@ -239,7 +239,7 @@ func (c *Controller) createRevision(set *appsv1.StatefulSet, rev *appsv1.Control
 // with the cached copy (client-go's DefaultBackoff: 4 tries).
 func (c *Controller) renumberRevision(rev *appsv1.ControllerRevision, revision int64) (*appsv1.ControllerRevision, error) {
 	clone := rev.DeepCopy()
-	err := c.retryOnConflict(defaultBackoff, func() error {
+	err := c.ctx.RetryOnConflict(controller.DefaultBackoff, func() error {
 		if clone.Revision == revision {
 			return nil
 		}
@@ -293,34 +293,4 @@ func historyToDelete(set *appsv1.StatefulSet, pods []*corev1.Pod, revs []*appsv1
 		return nil
 	}
 	return old[:len(old)-limit]
-}
-
-// Backoffs of client-go's retry package.
-type backoff struct {
-	steps    int
-	duration time.Duration
-	factor   float64
-}
-
-var (
-	defaultRetry   = backoff{steps: 5, duration: 10 * time.Millisecond, factor: 1}
-	defaultBackoff = backoff{steps: 4, duration: 10 * time.Millisecond, factor: 5}
-)
-
-// retryOnConflict is retry.RetryOnConflict: fn again after a jittered
-// (10 %) sleep while it returns a Conflict, at most b.steps times.
-func (c *Controller) retryOnConflict(b backoff, fn func() error) error {
-	d := b.duration
-	var err error
-	for i := 0; i < b.steps; i++ {
-		if err = fn(); err == nil || !apierrors.IsConflict(err) {
-			return err
-		}
-		if i == b.steps-1 {
-			break
-		}
-		c.ctx.Sleep(d + time.Duration(c.ctx.Rand().Float64()*0.1*float64(d)))
-		d = time.Duration(float64(d) * b.factor)
-	}
-	return err
 }

@@ -14,8 +14,6 @@
 package statefulset
 
 import (
-	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -25,7 +23,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // Upstream constants.
@@ -95,6 +92,17 @@ type Controller struct {
 	consistency *controller.Consistency
 }
 
+// Run is the model as a strategy's controller (plugin.Controller.Run): a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run(opts Options) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		o.Name, o.Trace = ctx.Name(), tr
+		StartWithContext(ctx, o)
+	}
+}
+
 // Start runs the controller on the harness with its own context.
 func Start(api *apiserver.Server, opts Options) *Controller {
 	if opts.Name == "" {
@@ -124,22 +132,13 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 			controller.Watched{Kind: apiserver.StatefulSets, Informer: c.sets},
 			controller.Watched{Kind: apiserver.PersistentVolumeClaims, Informer: c.claims})
 	}
-	c.pods.AddIndex(indexController, controllerIndex)
-	c.revisions.AddIndex(indexController, controllerIndex)
-	c.sets.AddHandler(controller.Handler{
-		OnAdd:    func(obj apiserver.Object) { c.enqueue(obj) },
-		OnUpdate: func(_, cur apiserver.Object) { c.enqueue(cur) },
-		OnDelete: func(obj apiserver.Object) { c.enqueue(obj) },
-	})
-	c.pods.AddHandler(controller.Handler{OnAdd: c.onPodAdd, OnUpdate: c.onPodUpdate, OnDelete: c.onPodDelete})
-	ctx.Go("run", func() {
-		for _, inf := range []*controller.Informer{c.pods, c.sets, c.claims, c.revisions} {
-			inf.WaitForCacheSync()
-		}
-		for i := 0; i < opts.Workers; i++ {
-			ctx.Go(fmt.Sprintf("worker-%d", i), c.worker)
-		}
-	})
+	// Pods and revisions are indexed by their controller reference
+	// (upstream's pod and ControllerRevision controller indexes).
+	c.pods.AddIndex(controller.IndexController, controller.ControllerIndex)
+	c.revisions.AddIndex(controller.IndexController, controller.ControllerIndex)
+	c.sets.AddHandler(controller.OwnerHandler(c.queue, nil))
+	c.pods.AddHandler(c.podHandler().Handler())
+	ctx.RunWorkers(opts.Workers, controller.Worker(c.queue, c.sync, 0), c.pods, c.sets, c.claims, c.revisions)
 	return c
 }
 
@@ -147,156 +146,36 @@ func StartWithContext(ctx *controller.Context, opts Options) *Controller {
 // exit.
 func (c *Controller) Stop() { c.queue.ShutDown() }
 
-// indexController keys objects by their controller reference
-// ("ns/Kind/name/uid"), orphans by their namespace alone (upstream's pod and
-// ControllerRevision controller indexes).
-const indexController = "controller"
-
-func controllerIndex(obj apiserver.Object) []string {
-	return []string{controllerIndexKey(obj.GetNamespace(), metav1.GetControllerOfNoCopy(obj))}
-}
-
-func controllerIndexKey(namespace string, ref *metav1.OwnerReference) string {
-	if ref == nil {
-		return namespace
-	}
-	return namespace + "/" + ref.Kind + "/" + ref.Name + "/" + string(ref.UID)
-}
-
-func ownedIndexKey(set *appsv1.StatefulSet) string {
-	return set.Namespace + "/" + string(apiserver.StatefulSets) + "/" + set.Name + "/" + string(set.UID)
-}
-
-func keyOf(obj metav1.Object) string { return obj.GetNamespace() + "/" + obj.GetName() }
-
-func splitKey(key string) (namespace, name string) {
-	for i := 0; i < len(key); i++ {
-		if key[i] == '/' {
-			return key[:i], key[i+1:]
-		}
-	}
-	return "", key
-}
-
 // --- event handlers: they only enqueue ---
 
-func (c *Controller) enqueue(obj metav1.Object) { c.queue.Add(keyOf(obj)) }
-
-// resolve returns the set a controller reference points to, if it is a
-// StatefulSet in the cache with that uid.
-func (c *Controller) resolve(namespace string, ref *metav1.OwnerReference) *appsv1.StatefulSet {
-	if ref == nil || ref.Kind != string(apiserver.StatefulSets) {
-		return nil
-	}
-	obj := c.sets.Get(namespace, ref.Name)
-	if obj == nil || obj.GetUID() != ref.UID {
-		return nil
-	}
-	return obj.(*appsv1.StatefulSet)
-}
-
-// setsSelecting lists the sets in the pod's namespace whose selector matches
-// it (upstream's GetPodStatefulSets).
-func (c *Controller) setsSelecting(pod *corev1.Pod) []*appsv1.StatefulSet {
-	var out []*appsv1.StatefulSet
-	for _, obj := range c.sets.List(pod.Namespace, nil) {
-		set := obj.(*appsv1.StatefulSet)
-		sel, err := metav1.LabelSelectorAsSelector(set.Spec.Selector)
-		if err != nil || sel.Empty() || !sel.Matches(labels.Set(pod.Labels)) {
-			continue
-		}
-		out = append(out, set)
-	}
-	return out
-}
-
-func (c *Controller) onPodAdd(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	if pod.DeletionTimestamp != nil {
-		c.onPodDelete(pod)
-		return
-	}
-	if ref := metav1.GetControllerOfNoCopy(pod); ref != nil {
-		if set := c.resolve(pod.Namespace, ref); set != nil {
-			c.enqueue(set)
-		}
-		return
-	}
-	for _, set := range c.setsSelecting(pod) {
-		c.enqueue(set)
-	}
-}
-
-func (c *Controller) onPodUpdate(oldObj, curObj apiserver.Object) {
-	old, cur := oldObj.(*corev1.Pod), curObj.(*corev1.Pod)
-	if old.ResourceVersion == cur.ResourceVersion {
-		return
-	}
-	labelChanged := !reflect.DeepEqual(old.Labels, cur.Labels)
-	curRef, oldRef := metav1.GetControllerOfNoCopy(cur), metav1.GetControllerOfNoCopy(old)
-	refChanged := !reflect.DeepEqual(curRef, oldRef)
-	if refChanged && oldRef != nil {
-		if set := c.resolve(old.Namespace, oldRef); set != nil {
-			c.enqueue(set)
-		}
-	}
-	if curRef != nil {
-		set := c.resolve(cur.Namespace, curRef)
-		if set == nil {
-			return
-		}
-		c.enqueue(set)
-		if !kube.IsPodReady(old) && kube.IsPodReady(cur) && set.Spec.MinReadySeconds > 0 {
-			c.queue.AddAfter(keyOf(set), time.Duration(set.Spec.MinReadySeconds)*time.Second)
-		}
-		return
-	}
-	if labelChanged || refChanged {
-		for _, set := range c.setsSelecting(cur) {
-			c.enqueue(set)
-		}
-	}
-}
-
-func (c *Controller) onPodDelete(obj apiserver.Object) {
-	pod := obj.(*corev1.Pod)
-	if set := c.resolve(pod.Namespace, metav1.GetControllerOfNoCopy(pod)); set != nil {
-		c.enqueue(set)
+// podHandler is addPod, updatePod and deletePod: a pod's set, or the sets
+// selecting an orphan, are enqueued; a pod just ready is looked at again
+// once it may be available.
+func (c *Controller) podHandler() *controller.DependentHandler[*appsv1.StatefulSet] {
+	return &controller.DependentHandler[*appsv1.StatefulSet]{
+		Owners: &controller.Owners[*appsv1.StatefulSet]{Kind: apiserver.StatefulSets, Informer: c.sets,
+			Selector: func(set *appsv1.StatefulSet) *metav1.LabelSelector { return set.Spec.Selector }},
+		Queue: c.queue,
+		Updated: func(set *appsv1.StatefulSet, old, cur apiserver.Object) {
+			if !kube.IsPodReady(old.(*corev1.Pod)) && kube.IsPodReady(cur.(*corev1.Pod)) && set.Spec.MinReadySeconds > 0 {
+				c.queue.AddAfter(controller.KeyFunc(set), time.Duration(set.Spec.MinReadySeconds)*time.Second)
+			}
+		},
 	}
 }
 
 // --- workers ---
 
-func (c *Controller) worker() {
-	for {
-		key, quit := c.queue.Get()
-		if quit {
-			return
-		}
-		err := c.sync(key)
-		c.queue.Done(key)
-		if err == nil {
-			c.queue.Forget(key)
-		} else {
-			c.queue.AddRateLimited(key)
-		}
-	}
-}
-
 // sync brings one StatefulSet's pods, claims and revisions towards its spec
 // and writes its status.
 func (c *Controller) sync(key string) error {
-	if c.consistency != nil {
-		if err := c.consistency.EnsureReady(key); err != nil {
-			return err
-		}
+	if err := c.consistency.EnsureReady(key); err != nil {
+		return err
 	}
-	namespace, name := splitKey(key)
+	namespace, name := controller.SplitKey(key)
 	obj := c.sets.Get(namespace, name)
 	if obj == nil {
-		if c.consistency != nil {
-			c.consistency.Clear(key, "")
-		}
+		c.consistency.Clear(key, "")
 		return nil
 	}
 	set := obj.(*appsv1.StatefulSet)

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -69,7 +70,7 @@ func (c *Controller) writeStatus(set *appsv1.StatefulSet, status *appsv1.Statefu
 		return nil
 	}
 	set = set.DeepCopy()
-	return c.retryOnConflict(defaultRetry, func() error {
+	return c.ctx.RetryOnConflict(controller.DefaultRetry, func() error {
 		set.Status = *status.DeepCopy()
 		updated, err := c.ctx.Client().UpdateStatus(set)
 		if err == nil {

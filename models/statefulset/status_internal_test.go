@@ -4,29 +4,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// A pod counts as available at the very instant ready + minReadySeconds
-// (v1.36's IsPodAvailable), not a check later.
 func TestAvailableReplicasAtTheBoundary(t *testing.T) {
-	ready := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	pod := &corev1.Pod{Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
-		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(ready)}}}}
-	for _, tc := range []struct {
-		at        time.Duration
-		available int32
-	}{
-		{10*time.Second - 1, 0},
-		{10 * time.Second, 1},
-		{11 * time.Second, 1},
-	} {
+	modeltest.AvailableAtTheBoundary(t, 10, func(pod *corev1.Pod, now time.Time) (int32, int32) {
 		var st appsv1.StatefulSetStatus
-		countStatus(&st, 10, "", "", ready.Add(tc.at), []*corev1.Pod{pod})
-		assert.Equal(t, int32(1), st.ReadyReplicas, "at %v", tc.at)
-		assert.Equal(t, tc.available, st.AvailableReplicas, "at %v", tc.at)
-	}
+		countStatus(&st, 10, "", "", now, []*corev1.Pod{pod})
+		return st.ReadyReplicas, st.AvailableReplicas
+	})
 }

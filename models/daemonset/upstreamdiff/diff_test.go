@@ -98,16 +98,7 @@ func (g gen) toleration() corev1.Toleration {
 }
 
 func (g gen) daemonSet() *appsv1.DaemonSet {
-	ds := &appsv1.DaemonSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "ds", Namespace: "default", UID: "uid-ds"},
-		Spec: appsv1.DaemonSetSpec{
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "ds"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "ds"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "img:" + g.pick(labelVals...)}}},
-			},
-		},
-	}
+	ds := dsWith(func(s *corev1.PodSpec) { s.Containers[0].Image = "img:" + g.pick(labelVals...) })
 	s := &ds.Spec.Template.Spec
 	if g.chance(0.1) {
 		s.NodeName = g.pick(nodeNames...)

@@ -166,43 +166,59 @@ func errString(err error) string {
 	return err.Error()
 }
 
+// claimers are one side's ClaimPods, ClaimReplicaSets and
+// ClaimControllerRevisions.
+type claimers struct {
+	pods func([]*corev1.Pod, ...func(*corev1.Pod) bool) ([]*corev1.Pod, error)
+	sets func([]*appsv1.ReplicaSet) ([]*appsv1.ReplicaSet, error)
+	revs func([]*appsv1.ControllerRevision) ([]*appsv1.ControllerRevision, error)
+}
+
+// claim claims the case's objects, of kind, with cl and returns the names of
+// those claimed.
+func (c claimCase) claim(kind apiserver.Kind, cl claimers) ([]string, error) {
+	switch kind {
+	case apiserver.Pods:
+		var filters []func(*corev1.Pod) bool
+		if c.nameFilter {
+			filters = append(filters, evenName)
+		}
+		claimed, err := cl.pods(typed[*corev1.Pod](c.objects), filters...)
+		return names(claimed), err
+	case apiserver.ReplicaSets:
+		claimed, err := cl.sets(typed[*appsv1.ReplicaSet](c.objects))
+		return names(claimed), err
+	default:
+		claimed, err := cl.revs(typed[*appsv1.ControllerRevision](c.objects))
+		return names(claimed), err
+	}
+}
+
+func typed[T metav1.Object](objs []metav1.Object) []T {
+	var out []T
+	for _, o := range objs {
+		out = append(out, o.(T))
+	}
+	return out
+}
+
 func upstreamClaim(c claimCase, kind apiserver.Kind) outcome {
 	ctx := context.Background()
 	rec := &patchRecorder{errs: c.patchErrs}
 	var o outcome
 	canAdopt := func(context.Context) error { return c.canAdoptFunc(&o.canAdopt)() }
-	var err error
-	switch kind {
-	case apiserver.Pods:
-		var pods []*corev1.Pod
-		for _, obj := range c.objects {
-			pods = append(pods, obj.(*corev1.Pod))
-		}
-		var filters []func(*corev1.Pod) bool
-		if c.nameFilter {
-			filters = append(filters, evenName)
-		}
-		var claimed []*corev1.Pod
-		claimed, err = controller.NewPodControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimPods(ctx, pods, filters...)
-		o.claimed = names(claimed)
-	case apiserver.ReplicaSets:
-		var sets []*appsv1.ReplicaSet
-		for _, obj := range c.objects {
-			sets = append(sets, obj.(*appsv1.ReplicaSet))
-		}
-		var claimed []*appsv1.ReplicaSet
-		claimed, err = controller.NewReplicaSetControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimReplicaSets(ctx, sets)
-		o.claimed = names(claimed)
-	default:
-		var revs []*appsv1.ControllerRevision
-		for _, obj := range c.objects {
-			revs = append(revs, obj.(*appsv1.ControllerRevision))
-		}
-		var claimed []*appsv1.ControllerRevision
-		claimed, err = controller.NewControllerRevisionControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimControllerRevisions(ctx, revs)
-		o.claimed = names(claimed)
-	}
-	o.err, o.patches = errString(err), rec.sent
+	claimed, err := c.claim(kind, claimers{
+		pods: func(pods []*corev1.Pod, filters ...func(*corev1.Pod) bool) ([]*corev1.Pod, error) {
+			return controller.NewPodControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimPods(ctx, pods, filters...)
+		},
+		sets: func(sets []*appsv1.ReplicaSet) ([]*appsv1.ReplicaSet, error) {
+			return controller.NewReplicaSetControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimReplicaSets(ctx, sets)
+		},
+		revs: func(revs []*appsv1.ControllerRevision) ([]*appsv1.ControllerRevision, error) {
+			return controller.NewControllerRevisionControllerRefManager(rec, c.owner, c.selector, c.ownerKind, canAdopt).ClaimControllerRevisions(ctx, revs)
+		},
+	})
+	o.claimed, o.err, o.patches = claimed, errString(err), rec.sent
 	return o
 }
 
@@ -216,38 +232,8 @@ func ourClaim(c claimCase, kind apiserver.Kind) outcome {
 		return rec.patch(name, data)
 	}
 	m := ctrl.NewRefManager(c.owner, c.ownerKind, c.selector, patch, c.canAdoptFunc(&o.canAdopt))
-	var err error
-	switch kind {
-	case apiserver.Pods:
-		var pods []*corev1.Pod
-		for _, obj := range c.objects {
-			pods = append(pods, obj.(*corev1.Pod))
-		}
-		var filters []func(*corev1.Pod) bool
-		if c.nameFilter {
-			filters = append(filters, evenName)
-		}
-		var claimed []*corev1.Pod
-		claimed, err = m.ClaimPods(pods, filters...)
-		o.claimed = names(claimed)
-	case apiserver.ReplicaSets:
-		var sets []*appsv1.ReplicaSet
-		for _, obj := range c.objects {
-			sets = append(sets, obj.(*appsv1.ReplicaSet))
-		}
-		var claimed []*appsv1.ReplicaSet
-		claimed, err = m.ClaimReplicaSets(sets)
-		o.claimed = names(claimed)
-	default:
-		var revs []*appsv1.ControllerRevision
-		for _, obj := range c.objects {
-			revs = append(revs, obj.(*appsv1.ControllerRevision))
-		}
-		var claimed []*appsv1.ControllerRevision
-		claimed, err = m.ClaimControllerRevisions(revs)
-		o.claimed = names(claimed)
-	}
-	o.err, o.patches = errString(err), rec.sent
+	claimed, err := c.claim(kind, claimers{pods: m.ClaimPods, sets: m.ClaimReplicaSets, revs: m.ClaimControllerRevisions})
+	o.claimed, o.err, o.patches = claimed, errString(err), rec.sent
 	return o
 }
 
