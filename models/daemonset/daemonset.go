@@ -307,7 +307,7 @@ func (c *Controller) syncNode(name string) {
 	}
 	for _, o := range c.sets.List("", nil) {
 		ds := o.(*appsv1.DaemonSet)
-		run, keep := compileEligibility(ds).check(node)
+		run, keep := kube.NewDaemonEligibility(&ds.Spec.Template.Spec).ShouldRun(node)
 		scheduled := onNode[controller.KeyFunc(ds)] > 0
 		if (run && !scheduled) || (!keep && scheduled) || (scheduled && ds.Status.NumberMisscheduled > 0) {
 			c.enqueue(ds)
@@ -397,7 +397,7 @@ func (c *Controller) nodesToDaemonPods(ds *appsv1.DaemonSet, includeDeletedTermi
 		if !includeDeletedTerminal && kube.IsPodTerminal(p) && p.DeletionTimestamp != nil {
 			continue
 		}
-		node, ok := TargetNodeName(p)
+		node, ok := kube.DaemonPodTargetNode(p)
 		if !ok {
 			continue
 		}

@@ -3,6 +3,7 @@ package daemonset_test
 import (
 	"testing"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
@@ -187,7 +188,7 @@ func TestDaemonPodTolerations(t *testing.T) {
 			append([]corev1.Toleration{defaults[1], defaults[0]}, defaults[2:]...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, daemonset.DaemonPodTolerations(&tc.spec))
+			assert.Equal(t, tc.want, kube.DaemonPodTolerations(&tc.spec))
 		})
 	}
 }
@@ -217,7 +218,7 @@ func TestTargetNodeName(t *testing.T) {
 		}(), "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			node, ok := daemonset.TargetNodeName(tc.pod)
+			node, ok := kube.DaemonPodTargetNode(tc.pod)
 			assert.Equal(t, tc.node, node)
 			assert.Equal(t, tc.ok, ok)
 		})

@@ -28,7 +28,7 @@ func (c *Controller) manage(ds *appsv1.DaemonSet, nodes []*corev1.Node, hash str
 	if err != nil {
 		return fmt.Errorf("couldn't get node to daemon pod mapping for daemon set %q: %v", ds.Name, err)
 	}
-	elig := compileEligibility(ds)
+	elig := kube.NewDaemonEligibility(&ds.Spec.Template.Spec)
 	var create, del []string
 	for _, node := range nodes {
 		cr, dl := c.podsShouldBeOnNode(node, byNode, ds, elig, hash)
@@ -41,8 +41,8 @@ func (c *Controller) manage(ds *appsv1.DaemonSet, nodes []*corev1.Node, hash str
 
 // podsShouldBeOnNode decides one node: whether it needs a daemon pod, and
 // which of its daemon pods to delete.
-func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*corev1.Pod, ds *appsv1.DaemonSet, elig *eligibility, hash string) (create, del []string) {
-	run, keep := elig.check(node)
+func (c *Controller) podsShouldBeOnNode(node *corev1.Node, byNode map[string][]*corev1.Pod, ds *appsv1.DaemonSet, elig *kube.DaemonEligibility, hash string) (create, del []string) {
+	run, keep := elig.ShouldRun(node)
 	pods, exists := byNode[node.Name]
 	switch {
 	case run && !exists:
@@ -271,7 +271,7 @@ func (c *Controller) syncNodes(ds *appsv1.DaemonSet, del, create []string, hash 
 // controller-revision-hash label.
 func daemonPodTemplate(t *corev1.PodTemplateSpec, generation *int64, hash string) *corev1.PodTemplateSpec {
 	out := t.DeepCopy()
-	addDaemonPodTolerations(&out.Spec)
+	kube.AddDaemonPodTolerations(&out.Spec)
 	if out.Labels == nil {
 		out.Labels = map[string]string{}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
@@ -232,7 +233,7 @@ func TestPodsShouldBeOnNode(t *testing.T) {
 			if len(tc.pods) > 0 {
 				byNode["n1"] = tc.pods
 			}
-			create, del := c.podsShouldBeOnNode(tc.node, byNode, ds, compileEligibility(ds), "v2")
+			create, del := c.podsShouldBeOnNode(tc.node, byNode, ds, kube.NewDaemonEligibility(&ds.Spec.Template.Spec), "v2")
 			assert.Equal(t, tc.create, len(create) == 1, "create")
 			sort.Strings(del)
 			want := append([]string(nil), tc.del...)
@@ -250,7 +251,7 @@ func TestFailedPodDeletionBacksOff(t *testing.T) {
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
 	failed := map[string][]*corev1.Pod{"n1": {pod("a", onNode("n1"), phase(corev1.PodFailed))}}
 	decide := func() []string {
-		_, del := c.podsShouldBeOnNode(node, failed, ds, compileEligibility(ds), "v2")
+		_, del := c.podsShouldBeOnNode(node, failed, ds, kube.NewDaemonEligibility(&ds.Spec.Template.Spec), "v2")
 		return del
 	}
 	assert.Equal(t, []string{"a"}, decide(), "the first failure is deleted at once")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,7 +71,7 @@ func (e *daemonPodEvents) setup(c *cluster.Cluster) {
 			if ref == nil || ref.Kind != "DaemonSet" {
 				return
 			}
-			node, _ := daemonset.TargetNodeName(o)
+			node, _ := kube.DaemonPodTargetNode(o)
 			if ev.Type == watch.Added {
 				e.created[node]++
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,7 +55,7 @@ func (r *rollout) observe(ev apiserver.Event) {
 	}
 	ready, onNode := map[string]bool{}, map[string]int{}
 	for _, p := range r.pods {
-		node, _ := daemonset.TargetNodeName(p)
+		node, _ := kube.DaemonPodTargetNode(p)
 		onNode[node]++
 		r.maxOnNode = max(r.maxOnNode, onNode[node])
 		for _, c := range p.Status.Conditions {

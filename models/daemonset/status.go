@@ -22,10 +22,10 @@ type counts struct {
 // and those that should not run it but have one (misscheduled).
 func (c *Controller) calculateStatus(ds *appsv1.DaemonSet, nodes []*corev1.Node, byNode map[string][]*corev1.Pod, hash string, now time.Time) counts {
 	var n counts
-	elig := compileEligibility(ds)
+	elig := kube.NewDaemonEligibility(&ds.Spec.Template.Spec)
 	gen := templateGeneration(ds)
 	for _, node := range nodes {
-		run, _ := elig.check(node)
+		run, _ := elig.ShouldRun(node)
 		pods := byNode[node.Name]
 		scheduled := len(pods) > 0
 		if !run {

@@ -36,9 +36,9 @@ func unavailableCount(ds *appsv1.DaemonSet, n int) (int, error) {
 // one unavailable pod is allowed), and that number. It adds an empty entry to
 // byNode for every such node without a pod.
 func updateBudget(ds *appsv1.DaemonSet, nodes []*corev1.Node, byNode map[string][]*corev1.Pod) (maxSurge, maxUnavailable, desired int, err error) {
-	elig := compileEligibility(ds)
+	elig := kube.NewDaemonEligibility(&ds.Spec.Template.Spec)
 	for _, node := range nodes {
-		if run, _ := elig.check(node); !run {
+		if run, _ := elig.ShouldRun(node); !run {
 			continue
 		}
 		desired++
@@ -139,13 +139,13 @@ func (c *Controller) rollingUpdate(ds *appsv1.DaemonSet, nodes []*corev1.Node, h
 		return c.syncNodes(ds, append(replace, candidates[:room]...), nil, hash)
 	}
 
-	elig := compileEligibility(ds)
+	elig := kube.NewDaemonEligibility(&ds.Spec.Template.Spec)
 	shouldRun := func(name string) (bool, error) {
 		obj := c.nodes.Get("", name)
 		if obj == nil {
 			return false, fmt.Errorf("couldn't get node for nodeName %q: node %q not found", name, name)
 		}
-		run, _ := elig.check(obj.(*corev1.Node))
+		run, _ := elig.ShouldRun(obj.(*corev1.Node))
 		return run, nil
 	}
 	var toDelete, sunsetting, candidates, allowed []string

@@ -201,7 +201,7 @@ func TestDaemonPodTolerationsAgreeWithUpstream(t *testing.T) {
 		ds := g.daemonSet()
 		spec := ds.Spec.Template.Spec.DeepCopy()
 		util.AddOrUpdateDaemonPodTolerations(spec)
-		require.Equal(t, spec.Tolerations, daemonset.DaemonPodTolerations(&ds.Spec.Template.Spec), "case %d: %+v", i, ds.Spec.Template.Spec.Tolerations)
+		require.Equal(t, spec.Tolerations, kube.DaemonPodTolerations(&ds.Spec.Template.Spec), "case %d: %+v", i, ds.Spec.Template.Spec.Tolerations)
 	}
 }
 
@@ -245,7 +245,7 @@ func TestTargetNodeNameAgreesWithUpstream(t *testing.T) {
 			pod.Spec.NodeName = g.pick(nodeNames...)
 		}
 		want, err := util.GetTargetNodeName(pod)
-		got, ok := daemonset.TargetNodeName(pod)
+		got, ok := kube.DaemonPodTargetNode(pod)
 		require.Equal(t, err == nil, ok, "case %d: %+v", i, pod.Spec.Affinity)
 		require.Equal(t, want, got, "case %d", i)
 	}
