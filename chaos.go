@@ -531,28 +531,17 @@ func newChaosCmd(set *strategySet) *cobra.Command {
 		Args: noArgs,
 	}
 	f := cmd.Flags()
-	scenarios := f.String("scenarios", "", "comma-separated built-in scenarios (default: every one the strategies can run, heavy ones left out)")
-	strategies := f.String("strategies", "upstream", "comma-separated strategies (see ctrlsim strategies)")
-	seeds := f.String("seeds", "100", "seeds: a count N (1…N) or a range FROM-TO; each seed draws its own fault plan")
-	jobs := f.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the results do not depend on it)")
+	sel := addSelectionFlags(cmd, set, "upstream", "comma-separated strategies (see ctrlsim strategies)",
+		"100", "seeds: a count N (1…N) or a range FROM-TO; each seed draws its own fault plan")
 	shard := f.String("shard", "0/1", "run only shard I of N (0 ≤ I < N) of the sweep: runs whose index mod N is I; ctrlsim merge joins the shards")
 	shrinkRuns := f.Int("shrink-runs", 100, "shrink each failure with at most this many candidate runs (0: do not shrink)")
 	maxEvents := f.Uint64("max-events", 2_000_000, "a run past this many events is a runaway (a failure), so one seed cannot stall the sweep")
 	out := f.String("out", filepath.Join("out", "chaos"), "directory for chaos.json, results.jsonl, junit.xml, summary.md and failures/")
 	exitZero := f.Bool("exit-zero", false, "exit 0 even when runs failed (for shards: ctrlsim merge decides; the results and JUnit still say)")
-	cmd.RegisterFlagCompletionFunc("strategies", completeStrategies(set))
-	cmd.RegisterFlagCompletionFunc("scenarios", completeList(workloads.Names))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		seedList, err := ParseSeeds(*seeds)
-		if err != nil {
-			return usagef(cmd, "--seeds: %v", err)
-		}
 		shardI, shardN, err := ParseShard(*shard)
 		if err != nil {
 			return usagef(cmd, "--shard: %v", err)
-		}
-		if err := atLeast(cmd, "jobs", *jobs, 1); err != nil {
-			return err
 		}
 		if err := atLeast(cmd, "shrink-runs", *shrinkRuns, 0); err != nil {
 			return err
@@ -560,24 +549,11 @@ func newChaosCmd(set *strategySet) *cobra.Command {
 		if *maxEvents < 1000 {
 			return usagef(cmd, "--max-events must be at least 1000, not %d", *maxEvents)
 		}
-		strats, err := set.lookupAll(splitList(*strategies, nil))
+		strats, scNames, seedList, err := sel.resolve(cmd, "no scenario to run")
 		if err != nil {
-			return usagef(cmd, "--strategies: %v", err)
+			return err
 		}
-		if len(strats) == 0 {
-			return usagef(cmd, "--strategies: name at least one strategy")
-		}
-		scNames, leftOut, err := selectScenarios(splitList(*scenarios, nil), strats, seedList[0])
-		if err != nil {
-			return usagef(cmd, "%v", err)
-		}
-		if leftOut != "" {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: left out of the default scenarios: %s\n", cmd.CommandPath(), leftOut)
-		}
-		if len(scNames) == 0 {
-			return usagef(cmd, "no scenario to run")
-		}
-		res, err := Chaos(cmd.Context(), ChaosConfig{Scenarios: scNames, Strategies: strats, Seeds: seedList, Jobs: *jobs,
+		res, err := Chaos(cmd.Context(), ChaosConfig{Scenarios: scNames, Strategies: strats, Seeds: seedList, Jobs: *sel.jobs,
 			Shard: shardI, Shards: shardN, ShrinkRuns: *shrinkRuns, MaxEvents: *maxEvents, Out: *out, Progress: cmd.ErrOrStderr()})
 		if err != nil {
 			return errorOf(cmd, err)

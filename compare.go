@@ -154,26 +154,14 @@ func newCompareCmd(set *strategySet) *cobra.Command {
 		Args:    noArgs,
 	}
 	f := cmd.Flags()
-	strategies := f.String("strategies", "", "comma-separated strategies (default: all, see ctrlsim strategies)")
-	scenarios := f.String("scenarios", "", "comma-separated built-in scenarios (default: all that the strategies can run, heavy ones left out; see ctrlsim scenarios)")
-	seeds := f.String("seeds", "3", "seeds: a count N (1…N) or a range FROM-TO")
-	jobs := f.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the report does not depend on it)")
+	sel := addSelectionFlags(cmd, set, "", "comma-separated strategies (default: all, see ctrlsim strategies)",
+		"3", "seeds: a count N (1…N) or a range FROM-TO")
 	out := f.String("out", filepath.Join("out", "compare"), "report directory: report.md, report.html, report.json, cdf-<scenario>.svg/.png, figures/ (the first seed's runs drawn) and runs/")
 	output := outputFlag(cmd, "what to print: text (the Markdown table) or json")
 	exitZero := f.Bool("exit-zero", false, "exit 0 even when runs failed (the report lists them): for make report, whose point is to show the strategies that fail")
 	figureFormats := f.String("figures", "svg,png", "how to draw the first seed's run of each strategy on each scenario (figures/): svg,png; svg (faster: no PNG); or none (no figures of runs; the latency CDFs are always drawn)")
-	cmd.RegisterFlagCompletionFunc("strategies", completeStrategies(set))
-	cmd.RegisterFlagCompletionFunc("scenarios", completeList(workloads.Names))
 	cmd.RegisterFlagCompletionFunc("figures", cobra.FixedCompletions([]string{"svg,png", "svg", "none"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		stNames := splitList(*strategies, set.names())
-		seedList, err := ParseSeeds(*seeds)
-		if err != nil {
-			return usagef(cmd, "--seeds: %v", err)
-		}
-		if err := atLeast(cmd, "jobs", *jobs, 1); err != nil {
-			return err
-		}
 		var figs Figures
 		switch *figureFormats {
 		case "svg,png", "png,svg":
@@ -188,24 +176,11 @@ func newCompareCmd(set *strategySet) *cobra.Command {
 		if err := checkOutput(cmd, *output); err != nil {
 			return err
 		}
-		strats, err := set.lookupAll(stNames)
+		strats, scNames, seedList, err := sel.resolve(cmd, "no built-in scenario can run with these strategies: name scenarios with --scenarios")
 		if err != nil {
-			return usagef(cmd, "--strategies: %v", err)
+			return err
 		}
-		if len(strats) == 0 {
-			return usagef(cmd, "--strategies: name at least one strategy")
-		}
-		scNames, leftOut, err := selectScenarios(splitList(*scenarios, nil), strats, seedList[0])
-		if err != nil {
-			return usagef(cmd, "%v", err)
-		}
-		if leftOut != "" {
-			fmt.Fprintf(cmd.ErrOrStderr(), "%s: left out of the default scenarios: %s\n", cmd.CommandPath(), leftOut)
-		}
-		if len(scNames) == 0 {
-			return usagef(cmd, "no built-in scenario can run with strategies %s: name scenarios with --scenarios", strings.Join(stNames, ", "))
-		}
-		cmp, err := Compare(cmd.Context(), CompareConfig{Strategies: strats, Scenarios: scNames, Seeds: seedList, Jobs: *jobs,
+		cmp, err := Compare(cmd.Context(), CompareConfig{Strategies: strats, Scenarios: scNames, Seeds: seedList, Jobs: *sel.jobs,
 			Figures: figs, Out: *out, Progress: cmd.ErrOrStderr()})
 		if err != nil {
 			return errorOf(cmd, err)
@@ -370,6 +345,62 @@ func ParseSeeds(s string) ([]uint64, error) {
 		out = append(out, i)
 	}
 	return out, nil
+}
+
+// selectionFlags are the flags that choose a sweep's or a comparison's runs:
+// --strategies, --scenarios, --seeds and --jobs.
+type selectionFlags struct {
+	set                          *strategySet
+	strategies, scenarios, seeds *string
+	defaultAllStrategies         bool
+	jobs                         *int
+}
+
+func addSelectionFlags(cmd *cobra.Command, set *strategySet, strategies, strategiesUsage, seeds, seedsUsage string) *selectionFlags {
+	f := cmd.Flags()
+	sel := &selectionFlags{set: set, defaultAllStrategies: strategies == ""}
+	sel.strategies = f.String("strategies", strategies, strategiesUsage)
+	sel.scenarios = f.String("scenarios", "", "comma-separated built-in scenarios (default: every one the strategies can run, heavy ones left out; see ctrlsim scenarios)")
+	sel.seeds = f.String("seeds", seeds, seedsUsage)
+	sel.jobs = f.Int("jobs", runtime.GOMAXPROCS(0), "runs in parallel (the results do not depend on it)")
+	cmd.RegisterFlagCompletionFunc("strategies", completeStrategies(set))
+	cmd.RegisterFlagCompletionFunc("scenarios", completeList(workloads.Names))
+	return sel
+}
+
+// resolve reads the flags: the strategies, the scenarios (by default every
+// one they can run, saying on stderr which heavy ones are left out) and the
+// seeds. none is the error when no scenario is left.
+func (sel *selectionFlags) resolve(cmd *cobra.Command, none string) ([]plugin.Strategy, []string, []uint64, error) {
+	seeds, err := ParseSeeds(*sel.seeds)
+	if err != nil {
+		return nil, nil, nil, usagef(cmd, "--seeds: %v", err)
+	}
+	if err := atLeast(cmd, "jobs", *sel.jobs, 1); err != nil {
+		return nil, nil, nil, err
+	}
+	var all []string
+	if sel.defaultAllStrategies {
+		all = sel.set.names()
+	}
+	strats, err := sel.set.lookupAll(splitList(*sel.strategies, all))
+	if err != nil {
+		return nil, nil, nil, usagef(cmd, "--strategies: %v", err)
+	}
+	if len(strats) == 0 {
+		return nil, nil, nil, usagef(cmd, "--strategies: name at least one strategy")
+	}
+	scenarios, leftOut, err := selectScenarios(splitList(*sel.scenarios, nil), strats, seeds[0])
+	if err != nil {
+		return nil, nil, nil, usagef(cmd, "%v", err)
+	}
+	if leftOut != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%s: left out of the default scenarios: %s\n", cmd.CommandPath(), leftOut)
+	}
+	if len(scenarios) == 0 {
+		return nil, nil, nil, usagef(cmd, "%s", none)
+	}
+	return strats, scenarios, seeds, nil
 }
 
 // FormatSeeds writes consecutive seeds as ParseSeeds reads them, FROM-TO;
