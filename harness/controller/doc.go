@@ -1,9 +1,12 @@
 // Package controller is the runtime that controllers under test are written
 // against: the pieces upstream controllers are built from (a blocking API
 // client, informers with listers and indexes, client-go's work queue and rate
-// limiters), re-implemented on ctrlsim's virtual clock. To plug a controller
-// of your own into a strategy, see package models; examples/oldest-first in
-// the repository is a complete one, in a module of its own.
+// limiters), re-implemented on ctrlsim's virtual clock, and the helpers
+// upstream keeps in pkg/controller. The cluster's own actors (scheduler,
+// kubelets, garbage collector) run on it too. To plug a controller of your
+// own into a strategy, see packages harness/plugin and models;
+// examples/oldest-first in the repository is a complete one, in a module of
+// its own.
 //
 // # How a controller runs
 //
