@@ -402,24 +402,14 @@ func (p *parser) images(n *yaml.Node, path string) map[string]string {
 			p.fail(node, path, fmt.Sprintf("Invalid value: %q: expected container=image (as kubectl set image), or {container: image}", a))
 		}
 	}
-	switch {
-	case n == nil || isNull(n):
-	case n.Kind == yaml.MappingNode:
-		es, dups := entries(n)
-		p.reportDups(dups, path)
-		for _, e := range es {
-			v := content(e.val)
-			if v == nil || isNull(v) || v.Kind != yaml.ScalarNode {
-				p.fail(e.key, path+"["+e.key.Value+"]", "Required value: an image, e.g. nginx:1.9.1")
-				continue
-			}
-			put(e.key, e.key.Value, v.Value)
+	entry := func(key, v *yaml.Node) {
+		if v == nil || isNull(v) || v.Kind != yaml.ScalarNode {
+			p.fail(key, path+"["+key.Value+"]", "Required value: an image, e.g. nginx:1.9.1")
+			return
 		}
-	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
-		p.args(n, path, "container=image", arg)
-	default:
-		p.fail(n, path, "Invalid value: expected {container: image}, or a list of container=image")
+		put(key, key.Value, v.Value)
 	}
+	p.keyValues(n, path, "container=image", "{container: image}, or a list of container=image", entry, arg)
 	if len(out) == 0 {
 		if len(p.errs.list) == before {
 			p.fail(n, path, "Required value: no images: {container: image}")
