@@ -54,7 +54,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
-	"github.com/ctrlsim/ctrlsim/models/deployment"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -283,7 +282,7 @@ func (u *updater) update(oldRc, newRc *corev1.ReplicationController, rename bool
 			return err
 		}
 	}
-	surge, unavailable, err := deployment.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
+	surge, unavailable, err := kube.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
 	if err != nil {
 		return err
 	}
