@@ -10,10 +10,9 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -152,22 +151,12 @@ func (r *Runner) rolloutUndo(s Step) error {
 	if d.Spec.Paused {
 		return fmt.Errorf("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/%s' and try again", name)
 	}
-	if equalIgnoreHash(&target.Spec.Template, &d.Spec.Template) {
+	if kube.EqualIgnoreHash(&target.Spec.Template, &d.Spec.Template) {
 		return nil // kubectl: skipped rollback (current template already matches revision N)
 	}
 	tmpl := target.Spec.Template.DeepCopy()
 	delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	annotations := map[string]string{}
-	for k, v := range d.Annotations {
-		if rollbackKeeps[k] {
-			annotations[k] = v
-		}
-	}
-	for k, v := range target.Annotations {
-		if !rollbackKeeps[k] {
-			annotations[k] = v
-		}
-	}
+	annotations := kube.RollbackAnnotations(d.Annotations, target.Annotations)
 	// kubectl replaces /metadata/annotations, which on a real cluster always
 	// exists (the controller's revision annotation). A Deployment with none
 	// takes an add, which is the same patch for one that has them.
@@ -186,17 +175,6 @@ func (r *Runner) rolloutUndo(s Step) error {
 		return fmt.Errorf("failed restoring revision %d: %v", s.ToRevision, err)
 	}
 	return nil
-}
-
-// rollbackKeeps are the annotations a rollback keeps from the Deployment
-// rather than taking them from the ReplicaSet.
-var rollbackKeeps = map[string]bool{
-	corev1.LastAppliedConfigAnnotation:          true,
-	"deployment.kubernetes.io/revision":         true,
-	"deployment.kubernetes.io/revision-history": true,
-	"deployment.kubernetes.io/desired-replicas": true,
-	"deployment.kubernetes.io/max-replicas":     true,
-	appsv1.DeprecatedRollbackTo:                 true,
 }
 
 func revisionNotFound(n int64) error {
@@ -230,7 +208,7 @@ func (r *Runner) revisionReplicaSet(d *appsv1.Deployment, toRevision int64) (*ap
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	})
 	for i, rs := range rss {
-		if equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
+		if kube.EqualIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
 			rss = append(append(rss[:i:i], rss[i+1:]...), rs)
 			break
 		}
@@ -269,15 +247,6 @@ func replicaSetRevision(rs *appsv1.ReplicaSet) (int64, error) {
 		return 0, nil
 	}
 	return strconv.ParseInt(v, 10, 64)
-}
-
-// equalIgnoreHash compares pod templates semantically, ignoring the
-// pod-template-hash label.
-func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	x, y := a.DeepCopy(), b.DeepCopy()
-	delete(x.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	delete(y.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	return equality.Semantic.DeepEqual(x, y)
 }
 
 // setImage is kubectl set image: read the object, check that its pod template

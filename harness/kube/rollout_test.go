@@ -32,3 +32,11 @@ func TestResolveFenceposts(t *testing.T) {
 	_, _, err := ResolveFenceposts(intOrStr("abc"), nil, 3)
 	assert.Error(t, err)
 }
+
+func TestRollbackAnnotations(t *testing.T) {
+	d := map[string]string{"deployment.kubernetes.io/revision": "3", "note": "deployment's", "gone": "x"}
+	rs := map[string]string{"deployment.kubernetes.io/revision": "1", "note": "rs's"}
+	assert.Equal(t, map[string]string{"deployment.kubernetes.io/revision": "3", "note": "rs's"}, RollbackAnnotations(d, rs))
+	assert.True(t, DeploymentOnlyAnnotation("kubectl.kubernetes.io/last-applied-configuration"))
+	assert.False(t, DeploymentOnlyAnnotation("note"))
+}

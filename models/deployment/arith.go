@@ -56,18 +56,6 @@ const (
 	lastAppliedConfigurations = corev1.LastAppliedConfigAnnotation
 )
 
-// notCopied are the Deployment annotations never copied to its ReplicaSets
-// (and, on a rollback, kept on the Deployment rather than taken from the
-// ReplicaSet).
-var notCopied = map[string]bool{
-	lastAppliedConfigurations: true,
-	RevisionAnnotation:        true,
-	RevisionHistoryAnnotation: true,
-	DesiredReplicasAnnotation: true,
-	MaxReplicasAnnotation:     true,
-	deprecatedRollbackToKey:   true,
-}
-
 func isRolling(d *appsv1.Deployment) bool {
 	return d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType
 }
