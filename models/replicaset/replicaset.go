@@ -358,13 +358,8 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 }
 
 func candidate(p *corev1.Pod, rank int) trace.Candidate {
-	c := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase),
-		Ready: kube.IsPodReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: kube.MaxContainerRestarts(p),
-		DeletionCost: int(deletionCost(p)), Rank: rank}
-	if c.Ready {
-		s := readyTime(p).Format(time.RFC3339Nano)
-		c.ReadySince = &s
-	}
+	c := trace.CandidateOf(p)
+	c.DeletionCost, c.Rank = int(deletionCost(p)), rank
 	return c
 }
 
