@@ -174,13 +174,10 @@ func Chaos(ctx context.Context, cfg ChaosConfig) (*ChaosResult, error) {
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = 2_000_000
 	}
+	if err := checkSweep(cfg.Out, cfg.Strategies, cfg.Seeds); err != nil {
+		return nil, err
+	}
 	switch {
-	case cfg.Out == "":
-		return nil, badInput(errors.New("no output directory (Out)"))
-	case len(cfg.Strategies) == 0:
-		return nil, badInput(errors.New("no strategy"))
-	case len(cfg.Seeds) == 0:
-		return nil, badInput(errors.New("no seed"))
 	case cfg.Shards < 1 || cfg.Shard < 0 || cfg.Shard >= cfg.Shards:
 		return nil, badInput(fmt.Errorf("shard %d/%d: expected I/N with 0 ≤ I < N", cfg.Shard, cfg.Shards))
 	case cfg.ShrinkRuns < 0:
@@ -193,10 +190,7 @@ func Chaos(ctx context.Context, cfg ChaosConfig) (*ChaosResult, error) {
 	if len(scNames) == 0 {
 		return nil, badInput(errors.New("no scenario to run"))
 	}
-	stNames := make([]string, len(cfg.Strategies))
-	for i, st := range cfg.Strategies {
-		stNames[i] = st.Name
-	}
+	stNames := strategyNames(cfg.Strategies)
 	seeds := FormatSeeds(cfg.Seeds)
 	sweep := ChaosSweep{Scenarios: scNames, Strategies: stNames, Seeds: seeds, ShrinkRuns: cfg.ShrinkRuns, MaxEvents: cfg.MaxEvents,
 		Shard: cfg.Shard, Shards: cfg.Shards,

@@ -1,7 +1,7 @@
 package ctrlsim
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -18,34 +18,9 @@ import (
 
 func readResults(t *testing.T, dir string) []ChaosRun {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, "results.jsonl"))
+	runs, err := readRuns(filepath.Join(dir, "results.jsonl"))
 	require.NoError(t, err)
-	defer f.Close()
-	var out []ChaosRun
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var r ChaosRun
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		out = append(out, r)
-	}
-	return out
-}
-
-// treeOf maps every file under dir to its contents.
-func treeOf(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		rel, _ := filepath.Rel(dir, p)
-		out[rel] = string(data)
-		return err
-	}))
-	return out
+	return runs
 }
 
 // 200 seeds over the catalog, each with its own random fault plan: every run
@@ -110,10 +85,10 @@ func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
 	run(whole, "--jobs", "2")
 	one := filepath.Join(base, "one-job")
 	run(one, "--jobs", "1")
-	wholeTree, oneTree := treeOf(t, whole), treeOf(t, one)
+	wholeTree, oneTree := tree(t, whole), tree(t, one)
 	assert.Equal(t, len(wholeTree), len(oneTree))
 	for name, data := range wholeTree {
-		assert.True(t, data == oneTree[name], "--jobs changed %s", name)
+		assert.True(t, bytes.Equal(data, oneTree[name]), "--jobs changed %s", name)
 	}
 
 	var shards []string
@@ -125,15 +100,15 @@ func TestChaosShardsMergeToTheUnshardedSweep(t *testing.T) {
 	merged := filepath.Join(base, "merged")
 	code, stdout, stderr := runCLI(append([]string{"merge", "--out", merged}, shards...)...)
 	require.Contains(t, []int{ExitOK, ExitFail}, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	want, got := treeOf(t, whole), treeOf(t, merged)
+	want, got := tree(t, whole), tree(t, merged)
 	assert.Equal(t, len(want), len(got))
 	for name, data := range want {
-		assert.True(t, data == got[name], "merged %s differs from the unsharded sweep's", name)
+		assert.True(t, bytes.Equal(data, got[name]), "merged %s differs from the unsharded sweep's", name)
 	}
 	assert.NotEmpty(t, readResults(t, whole))
 	repros := 0
 	for name := range want {
-		if strings.HasPrefix(name, "failures"+string(filepath.Separator)) && strings.HasSuffix(name, "repro.yaml") {
+		if strings.HasPrefix(name, "failures/") && strings.HasSuffix(name, "repro.yaml") {
 			repros++
 		}
 	}

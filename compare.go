@@ -56,19 +56,11 @@ func Compare(ctx context.Context, cfg CompareConfig) (*reports.Comparison, error
 	if cfg.Jobs < 1 {
 		cfg.Jobs = runtime.GOMAXPROCS(0)
 	}
-	switch {
-	case cfg.Out == "":
-		return nil, badInput(errors.New("no output directory (Out)"))
-	case len(cfg.Strategies) == 0:
-		return nil, badInput(errors.New("no strategy"))
-	case len(cfg.Seeds) == 0:
-		return nil, badInput(errors.New("no seed"))
+	if err := checkSweep(cfg.Out, cfg.Strategies, cfg.Seeds); err != nil {
+		return nil, err
 	}
 	drawRuns, withPNG := cfg.Figures != FiguresNone, cfg.Figures == FiguresSVGAndPNG
-	stNames := make([]string, len(cfg.Strategies))
-	for i, st := range cfg.Strategies {
-		stNames[i] = st.Name
-	}
+	stNames := strategyNames(cfg.Strategies)
 	scNames, _, err := selectScenarios(cfg.Scenarios, cfg.Strategies, cfg.Seeds[0])
 	if err != nil {
 		return nil, badInput(err)
@@ -202,6 +194,29 @@ func newCompareCmd(set *strategySet) *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// checkSweep rejects a sweep (chaos or compare) with nowhere to write or
+// nothing to run.
+func checkSweep(out string, strategies []plugin.Strategy, seeds []uint64) error {
+	switch {
+	case out == "":
+		return badInput(errors.New("no output directory (Out)"))
+	case len(strategies) == 0:
+		return badInput(errors.New("no strategy"))
+	case len(seeds) == 0:
+		return badInput(errors.New("no seed"))
+	}
+	return nil
+}
+
+// strategyNames are the names of sts, in order.
+func strategyNames(sts []plugin.Strategy) []string {
+	names := make([]string, len(sts))
+	for i, st := range sts {
+		names[i] = st.Name
+	}
+	return names
 }
 
 // DefaultScenarios are the built-in scenarios that every one of strats can

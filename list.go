@@ -15,35 +15,33 @@ import (
 
 // The listing commands: strategies, scenarios, faults.
 
-func newStrategiesCmd(set *strategySet) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "strategies [flags]",
-		Short: "List the controller strategies a run can use",
-		Args:  noArgs,
-	}
-	output := outputFlag(cmd, "output format: text or json")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		var rows []listRow
-		for _, n := range set.names() {
-			s, _ := set.lookup(n)
-			rows = append(rows, listRow{s.Name, s.Summary})
-		}
-		return printList(cmd, *output, rows)
-	}
-	return cmd
-}
-
-func newScenariosCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "scenarios [flags]",
-		Short: "List the built-in scenarios",
-		Args:  noArgs,
-	}
+// listCmd is a listing command: list prints the listing in output, a format
+// checkOutput has accepted.
+func listCmd(use, short string, list func(cmd *cobra.Command, output string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use + " [flags]", Short: short, Args: noArgs}
 	output := outputFlag(cmd, "output format: text or json")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkOutput(cmd, *output); err != nil {
 			return err
 		}
+		return list(cmd, *output)
+	}
+	return cmd
+}
+
+func newStrategiesCmd(set *strategySet) *cobra.Command {
+	return listCmd("strategies", "List the controller strategies a run can use", func(cmd *cobra.Command, output string) error {
+		var rows []listRow
+		for _, n := range set.names() {
+			s, _ := set.lookup(n)
+			rows = append(rows, listRow{s.Name, s.Summary})
+		}
+		return printList(cmd, output, rows)
+	})
+}
+
+func newScenariosCmd() *cobra.Command {
+	return listCmd("scenarios", "List the built-in scenarios", func(cmd *cobra.Command, output string) error {
 		// Heavy scenarios (ctrlsim compare runs them only when named) say so:
 		// "(heavy)" after the summary, "heavy": true in JSON.
 		type scenarioRow struct {
@@ -65,26 +63,16 @@ func newScenariosCmd() *cobra.Command {
 			rows = append(rows, listRow{sc.Name, summary})
 			jsonRows = append(jsonRows, scenarioRow{sc.Name, sc.Summary, sc.Heavy})
 		}
-		if *output == "json" {
+		if output == "json" {
 			return printJSON(cmd, jsonRows)
 		}
-		return printList(cmd, *output, rows)
-	}
-	return cmd
+		return printList(cmd, output, rows)
+	})
 }
 
 func newFaultsCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "faults [flags]",
-		Short: "List the fault kinds a plan can use",
-		Args:  noArgs,
-	}
-	output := outputFlag(cmd, "output format: text or json")
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkOutput(cmd, *output); err != nil {
-			return err
-		}
-		if *output == "json" {
+	return listCmd("faults", "List the fault kinds a plan can use", func(cmd *cobra.Command, output string) error {
+		if output == "json" {
 			type row struct {
 				Kind    string   `json:"kind"`
 				Target  string   `json:"target"`
@@ -106,9 +94,8 @@ func newFaultsCmd() *cobra.Command {
 			}
 			rows = append(rows, listRow{string(k.Kind), fmt.Sprintf("<%s>%s for: %s — %s", k.Target, opts, forWord(k), k.Summary)})
 		}
-		return printList(cmd, *output, rows)
-	}
-	return cmd
+		return printList(cmd, output, rows)
+	})
 }
 
 func forWord(k faults.KindInfo) string {
@@ -129,9 +116,6 @@ type listRow struct {
 
 // printList prints a listing as aligned text or as JSON.
 func printList(cmd *cobra.Command, output string, rows []listRow) error {
-	if err := checkOutput(cmd, output); err != nil {
-		return err
-	}
 	if output == "json" {
 		return printJSON(cmd, rows)
 	}

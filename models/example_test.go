@@ -113,11 +113,7 @@ func syncTiny(ctx *controller.Context, rsets, pods *controller.Informer, key str
 // controller, run on a catalog scenario: the verdict, each check, and the
 // same history again from the same seed.
 func Example() {
-	up, err := models.Lookup("upstream")
-	if err != nil {
-		panic(err)
-	}
-	st := up.With(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := models.UpstreamWith(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name = "tiny"
 
 	runOnce := func() run.Summary {
@@ -176,11 +172,7 @@ func ExampleStrategy_With() {
 // plug-in registers once, from an init function of its package, as
 // examples/oldest-first does: registering a name twice panics.
 func ExampleRegister() {
-	up, err := models.Lookup("upstream")
-	if err != nil {
-		panic(err)
-	}
-	st := up.With(plugin.Controller{Name: "example-tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := models.UpstreamWith(plugin.Controller{Name: "example-tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name, st.Summary = "example-tiny", "ReplicaSets by the tiny controller; the rest as upstream"
 	models.Register(st)
 
@@ -229,11 +221,7 @@ func (p *allReady) Holds() (bool, string) {
 // is asked at the end of the run; the invariant (every pod the controller
 // creates has it as controller) is checked on every commit.
 func Example_predicate() {
-	up, err := models.Lookup("upstream")
-	if err != nil {
-		panic(err)
-	}
-	st := up.With(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
+	st := models.UpstreamWith(plugin.Controller{Name: "tiny", Kinds: []apiserver.Kind{apiserver.ReplicaSets}, Run: tinyReplicaSets})
 	st.Name = "tiny"
 	sc, err := workloads.Lookup("rs-self-heal")
 	if err != nil {
@@ -275,11 +263,7 @@ func Example_predicate() {
 // failure names it, the virtual time and the seed, so the run replays. The
 // other controllers and the checks go on.
 func Example_failure() {
-	up, err := models.Lookup("upstream")
-	if err != nil {
-		panic(err)
-	}
-	st := up.With(plugin.Controller{Name: "panicky", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
+	st := models.UpstreamWith(plugin.Controller{Name: "panicky", Kinds: []apiserver.Kind{apiserver.ReplicaSets},
 		Run: func(ctx *controller.Context, tr *trace.Recorder) {
 			ctx.Go("worker", func() {
 				ctx.Sleep(time.Second) // virtual time: free

@@ -95,16 +95,9 @@ func LoadFaults(file string, sc *Scenario) (faults.Plan, error) {
 }
 
 func (p *parser) faultPlan(n *yaml.Node, path string, clusterOK bool) faults.Plan {
-	n = content(n)
-	switch {
-	case n == nil || isNull(n):
-		return nil
-	case n.Kind != yaml.SequenceNode:
-		p.fail(n, path, "Invalid value: expected a list of faults, e.g. - {at: 30s, lose-node: node/node-2, for: 2m}")
-		return nil
-	}
+	items, _ := p.list(n, path, "a list of faults, e.g. - {at: 30s, lose-node: node/node-2, for: 2m}")
 	var plan faults.Plan
-	for i, el := range n.Content {
+	for i, el := range items {
 		if f, ok := p.fault(fmt.Sprintf("%s[%d]", path, i), el, clusterOK); ok {
 			plan = append(plan, f)
 		}

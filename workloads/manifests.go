@@ -3,9 +3,10 @@ package workloads
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
@@ -376,11 +377,7 @@ func legacyHint(d *manifestDoc, c metav1.StatusCause) string {
 	}
 	hint := fmt.Sprintf(" (%s defaulted it from the pod template's labels; %s requires it", d.legacy, apiserver.GroupVersionOf(apiserver.KindOf(d.obj)))
 	if labels := templateLabels(d.obj); len(labels) > 0 {
-		keys := make([]string, 0, len(labels))
-		for k := range labels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(labels))
 		parts := make([]string, len(keys))
 		for i, k := range keys {
 			parts[i] = k + ": " + labels[k]

@@ -274,33 +274,36 @@ func (p *parser) names(sc *Scenario, root *yaml.Node, top map[string]kv) {
 	}
 }
 
+// list is the items of the YAML list n at path; ok is false when there is
+// none: n is null, or it is not a list (an error saying it expected the
+// expected).
+func (p *parser) list(n *yaml.Node, path, expected string) (items []*yaml.Node, ok bool) {
+	n = content(n)
+	switch {
+	case n == nil || isNull(n):
+		return nil, false
+	case n.Kind != yaml.SequenceNode:
+		p.fail(n, path, "Invalid value: expected "+expected)
+		return nil, false
+	}
+	return n.Content, true
+}
+
 // manifests reads the objects created at time zero.
 func (p *parser) manifests(n *yaml.Node) []apiserver.Object {
-	v := content(n)
-	switch {
-	case v == nil || isNull(v):
-		return nil
-	case v.Kind != yaml.SequenceNode:
-		p.fail(v, "manifests", "Invalid value: expected a list of files (- path: x.yaml), inline manifests (- inline: |) or objects")
+	if _, ok := p.list(n, "manifests", "a list of files (- path: x.yaml), inline manifests (- inline: |) or objects"); !ok {
 		return nil
 	}
-	docs := p.sources(v, "manifests")
+	docs := p.sources(n, "manifests")
 	dryRunCreate(&p.errs, docs)
 	return objectsOf(docs)
 }
 
 // steps reads the list of steps, leaving out those with errors.
 func (p *parser) steps(n *yaml.Node, clusterOK bool) []Step {
-	v := content(n)
-	switch {
-	case v == nil || isNull(v):
-		return nil
-	case v.Kind != yaml.SequenceNode:
-		p.fail(v, "steps", "Invalid value: expected a list of steps")
-		return nil
-	}
+	items, _ := p.list(n, "steps", "a list of steps")
 	var out []Step
-	for i, s := range v.Content {
+	for i, s := range items {
 		if st, ok := p.step(i, s, clusterOK); ok {
 			out = append(out, st)
 		}
@@ -450,17 +453,10 @@ func (p *parser) manifestFile(n *yaml.Node, field, rel string) []*manifestDoc {
 
 // load reads the CPU load schedule: a list of {at, target, cpu}.
 func (p *parser) load(n *yaml.Node) []LoadPoint {
-	v := content(n)
-	switch {
-	case v == nil || isNull(v):
-		return nil
-	case v.Kind != yaml.SequenceNode:
-		p.fail(v, "load", "Invalid value: expected a list of {at: 2m, target: rs/frontend, cpu: 90} (cpu in percent of the pods' CPU request)")
-		return nil
-	}
+	items, _ := p.list(n, "load", "a list of {at: 2m, target: rs/frontend, cpu: 90} (cpu in percent of the pods' CPU request)")
 	var out []LoadPoint
 	var last time.Duration
-	for i, el := range v.Content {
+	for i, el := range items {
 		path := fmt.Sprintf("load[%d]", i)
 		el = content(el)
 		if el == nil || el.Kind != yaml.MappingNode {

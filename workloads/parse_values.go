@@ -160,6 +160,26 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// keyValues reads what a verb takes as a mapping {key: value} or as
+// kubectl-style arguments (args, each of the form form): entry gets each key
+// of a mapping with its value's content (nil for none), arg each argument.
+// A null n is nothing; anything else fails, expected being what it may be.
+func (p *parser) keyValues(n *yaml.Node, path, form, expected string, entry func(key, val *yaml.Node), arg func(node *yaml.Node, a string)) {
+	switch {
+	case n == nil || isNull(n):
+	case n.Kind == yaml.MappingNode:
+		es, dups := entries(n)
+		p.reportDups(dups, path)
+		for _, e := range es {
+			entry(e.key, content(e.val))
+		}
+	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
+		p.args(n, path, form, arg)
+	default:
+		p.fail(n, path, "Invalid value: expected "+expected)
+	}
+}
+
 // args reads kubectl-style arguments written as a YAML list ([a=b, c-]) or
 // as one string ("a=b c-") and hands each to arg.
 func (p *parser) args(n *yaml.Node, path, expect string, arg func(node *yaml.Node, a string)) {

@@ -115,28 +115,18 @@ func (p *parser) setArgs(n *yaml.Node, path string, isLabel bool) (map[string]st
 			p.fail(node, path, fmt.Sprintf("Invalid value: %q: expected key=value, or key- to remove the key", a))
 		}
 	}
-	switch {
-	case n == nil || isNull(n):
-	case n.Kind == yaml.MappingNode:
-		es, dups := entries(n)
-		p.reportDups(dups, path)
-		for _, e := range es {
-			v := content(e.val)
-			k := e.key.Value
-			switch {
-			case strings.HasSuffix(k, "-") && (v == nil || isNull(v) || v.Value == ""):
-				remove = append(remove, strings.TrimSuffix(k, "-"))
-			case v == nil || isNull(v) || v.Kind != yaml.ScalarNode:
-				p.fail(e.key, path+"["+k+"]", "Required value: a value (or write the key as "+k+"- to remove it)")
-			default:
-				set[k] = v.Value
-			}
+	entry := func(key, v *yaml.Node) {
+		k := key.Value
+		switch {
+		case strings.HasSuffix(k, "-") && (v == nil || isNull(v) || v.Value == ""):
+			remove = append(remove, strings.TrimSuffix(k, "-"))
+		case v == nil || isNull(v) || v.Kind != yaml.ScalarNode:
+			p.fail(key, path+"["+k+"]", "Required value: a value (or write the key as "+k+"- to remove it)")
+		default:
+			set[k] = v.Value
 		}
-	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
-		p.args(n, path, "key=value or key-", arg)
-	default:
-		p.fail(n, path, "Invalid value: expected {key: value}, or a list of key=value and key-")
 	}
+	p.keyValues(n, path, "key=value or key-", "{key: value}, or a list of key=value and key-", entry, arg)
 	if len(set) == 0 && len(remove) == 0 {
 		if len(p.errs.list) == before {
 			p.fail(n, path, "Required value: nothing to set or remove")

@@ -10,10 +10,9 @@ import (
 	"strings"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	yaml "go.yaml.in/yaml/v3"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -152,22 +151,12 @@ func (r *Runner) rolloutUndo(s Step) error {
 	if d.Spec.Paused {
 		return fmt.Errorf("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/%s' and try again", name)
 	}
-	if equalIgnoreHash(&target.Spec.Template, &d.Spec.Template) {
+	if kube.EqualIgnoreHash(&target.Spec.Template, &d.Spec.Template) {
 		return nil // kubectl: skipped rollback (current template already matches revision N)
 	}
 	tmpl := target.Spec.Template.DeepCopy()
 	delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	annotations := map[string]string{}
-	for k, v := range d.Annotations {
-		if rollbackKeeps[k] {
-			annotations[k] = v
-		}
-	}
-	for k, v := range target.Annotations {
-		if !rollbackKeeps[k] {
-			annotations[k] = v
-		}
-	}
+	annotations := kube.RollbackAnnotations(d.Annotations, target.Annotations)
 	// kubectl replaces /metadata/annotations, which on a real cluster always
 	// exists (the controller's revision annotation). A Deployment with none
 	// takes an add, which is the same patch for one that has them.
@@ -186,17 +175,6 @@ func (r *Runner) rolloutUndo(s Step) error {
 		return fmt.Errorf("failed restoring revision %d: %v", s.ToRevision, err)
 	}
 	return nil
-}
-
-// rollbackKeeps are the annotations a rollback keeps from the Deployment
-// rather than taking them from the ReplicaSet.
-var rollbackKeeps = map[string]bool{
-	corev1.LastAppliedConfigAnnotation:          true,
-	"deployment.kubernetes.io/revision":         true,
-	"deployment.kubernetes.io/revision-history": true,
-	"deployment.kubernetes.io/desired-replicas": true,
-	"deployment.kubernetes.io/max-replicas":     true,
-	appsv1.DeprecatedRollbackTo:                 true,
 }
 
 func revisionNotFound(n int64) error {
@@ -230,7 +208,7 @@ func (r *Runner) revisionReplicaSet(d *appsv1.Deployment, toRevision int64) (*ap
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	})
 	for i, rs := range rss {
-		if equalIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
+		if kube.EqualIgnoreHash(&rs.Spec.Template, &d.Spec.Template) {
 			rss = append(append(rss[:i:i], rss[i+1:]...), rs)
 			break
 		}
@@ -269,15 +247,6 @@ func replicaSetRevision(rs *appsv1.ReplicaSet) (int64, error) {
 		return 0, nil
 	}
 	return strconv.ParseInt(v, 10, 64)
-}
-
-// equalIgnoreHash compares pod templates semantically, ignoring the
-// pod-template-hash label.
-func equalIgnoreHash(a, b *corev1.PodTemplateSpec) bool {
-	x, y := a.DeepCopy(), b.DeepCopy()
-	delete(x.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	delete(y.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
-	return equality.Semantic.DeepEqual(x, y)
 }
 
 // setImage is kubectl set image: read the object, check that its pod template
@@ -402,24 +371,14 @@ func (p *parser) images(n *yaml.Node, path string) map[string]string {
 			p.fail(node, path, fmt.Sprintf("Invalid value: %q: expected container=image (as kubectl set image), or {container: image}", a))
 		}
 	}
-	switch {
-	case n == nil || isNull(n):
-	case n.Kind == yaml.MappingNode:
-		es, dups := entries(n)
-		p.reportDups(dups, path)
-		for _, e := range es {
-			v := content(e.val)
-			if v == nil || isNull(v) || v.Kind != yaml.ScalarNode {
-				p.fail(e.key, path+"["+e.key.Value+"]", "Required value: an image, e.g. nginx:1.9.1")
-				continue
-			}
-			put(e.key, e.key.Value, v.Value)
+	entry := func(key, v *yaml.Node) {
+		if v == nil || isNull(v) || v.Kind != yaml.ScalarNode {
+			p.fail(key, path+"["+key.Value+"]", "Required value: an image, e.g. nginx:1.9.1")
+			return
 		}
-	case n.Kind == yaml.SequenceNode || n.Kind == yaml.ScalarNode:
-		p.args(n, path, "container=image", arg)
-	default:
-		p.fail(n, path, "Invalid value: expected {container: image}, or a list of container=image")
+		put(key, key.Value, v.Value)
 	}
+	p.keyValues(n, path, "container=image", "{container: image}, or a list of container=image", entry, arg)
 	if len(out) == 0 {
 		if len(p.errs.list) == before {
 			p.fail(n, path, "Required value: no images: {container: image}")

@@ -10,36 +10,22 @@ import (
 // The served kinds, each with its defaulting, validation, generation rule and
 // subresources.
 func init() {
-	register(&kindInfo{
+	register(typedKind(kindInfo{
 		kind: Pods, gv: coreV1, plural: "pods", namespaced: true,
-		newObj:  func() Object { return &corev1.Pod{} },
-		spec:    func(o Object) any { return &o.(*corev1.Pod).Spec },
-		status:  func(o Object) any { return &o.(*corev1.Pod).Status },
-		shallow: shallow[corev1.Pod],
 		copyStatusFn: func(dst, src Object) {
 			src.(*corev1.Pod).Status.DeepCopyInto(&dst.(*corev1.Pod).Status)
 		},
-		defaults: func(o Object) { defaultPod(o.(*corev1.Pod)) },
 		validate: validatePod,
-	})
-	register(&kindInfo{
+	}, func(o *corev1.Pod) any { return &o.Spec }, func(o *corev1.Pod) any { return &o.Status }, defaultPod))
+	register(typedKind(kindInfo{
 		kind: Nodes, gv: coreV1, plural: "nodes",
-		newObj:  func() Object { return &corev1.Node{} },
-		spec:    func(o Object) any { return &o.(*corev1.Node).Spec },
-		status:  func(o Object) any { return &o.(*corev1.Node).Status },
-		shallow: shallow[corev1.Node],
 		copyStatusFn: func(dst, src Object) {
 			src.(*corev1.Node).Status.DeepCopyInto(&dst.(*corev1.Node).Status)
 		},
 		validate: validateMetaOnly,
-	})
-	register(&kindInfo{
+	}, func(o *corev1.Node) any { return &o.Spec }, func(o *corev1.Node) any { return &o.Status }, nil))
+	register(typedKind(kindInfo{
 		kind: ReplicaSets, gv: appsV1, plural: "replicasets", namespaced: true,
-		newObj:   func() Object { return &appsv1.ReplicaSet{} },
-		spec:     func(o Object) any { return &o.(*appsv1.ReplicaSet).Spec },
-		status:   func(o Object) any { return &o.(*appsv1.ReplicaSet).Status },
-		shallow:  shallow[appsv1.ReplicaSet],
-		defaults: func(o Object) { defaultReplicaSet(o.(*appsv1.ReplicaSet)) },
 		validate: validateReplicaSet,
 		scale: &scaleInfo{
 			get: func(o Object) (int32, int32, string) {
@@ -48,14 +34,9 @@ func init() {
 			},
 			setSpec: func(o Object, n int32) { o.(*appsv1.ReplicaSet).Spec.Replicas = &n },
 		},
-	})
-	register(&kindInfo{
+	}, func(o *appsv1.ReplicaSet) any { return &o.Spec }, func(o *appsv1.ReplicaSet) any { return &o.Status }, defaultReplicaSet))
+	register(typedKind(kindInfo{
 		kind: ReplicationControllers, gv: coreV1, plural: "replicationcontrollers", namespaced: true,
-		newObj:   func() Object { return &corev1.ReplicationController{} },
-		spec:     func(o Object) any { return &o.(*corev1.ReplicationController).Spec },
-		status:   func(o Object) any { return &o.(*corev1.ReplicationController).Status },
-		shallow:  shallow[corev1.ReplicationController],
-		defaults: func(o Object) { defaultReplicationController(o.(*corev1.ReplicationController)) },
 		validate: validateReplicationController,
 		scale: &scaleInfo{
 			get: func(o Object) (int32, int32, string) {
@@ -64,14 +45,9 @@ func init() {
 			},
 			setSpec: func(o Object, n int32) { o.(*corev1.ReplicationController).Spec.Replicas = &n },
 		},
-	})
-	register(&kindInfo{
+	}, func(o *corev1.ReplicationController) any { return &o.Spec }, func(o *corev1.ReplicationController) any { return &o.Status }, defaultReplicationController))
+	register(typedKind(kindInfo{
 		kind: Deployments, gv: appsV1, plural: "deployments", namespaced: true,
-		newObj:   func() Object { return &appsv1.Deployment{} },
-		spec:     func(o Object) any { return &o.(*appsv1.Deployment).Spec },
-		status:   func(o Object) any { return &o.(*appsv1.Deployment).Status },
-		shallow:  shallow[appsv1.Deployment],
-		defaults: func(o Object) { defaultDeployment(o.(*appsv1.Deployment)) },
 		validate: validateDeployment,
 		scale: &scaleInfo{
 			get: func(o Object) (int32, int32, string) {
@@ -80,14 +56,9 @@ func init() {
 			},
 			setSpec: func(o Object, n int32) { o.(*appsv1.Deployment).Spec.Replicas = &n },
 		},
-	})
-	register(&kindInfo{
+	}, func(o *appsv1.Deployment) any { return &o.Spec }, func(o *appsv1.Deployment) any { return &o.Status }, defaultDeployment))
+	register(typedKind(kindInfo{
 		kind: StatefulSets, gv: appsV1, plural: "statefulsets", namespaced: true,
-		newObj:   func() Object { return &appsv1.StatefulSet{} },
-		spec:     func(o Object) any { return &o.(*appsv1.StatefulSet).Spec },
-		status:   func(o Object) any { return &o.(*appsv1.StatefulSet).Status },
-		shallow:  shallow[appsv1.StatefulSet],
-		defaults: func(o Object) { defaultStatefulSet(o.(*appsv1.StatefulSet)) },
 		validate: validateStatefulSet,
 		scale: &scaleInfo{
 			get: func(o Object) (int32, int32, string) {
@@ -96,47 +67,27 @@ func init() {
 			},
 			setSpec: func(o Object, n int32) { o.(*appsv1.StatefulSet).Spec.Replicas = &n },
 		},
-	})
-	register(&kindInfo{
+	}, func(o *appsv1.StatefulSet) any { return &o.Spec }, func(o *appsv1.StatefulSet) any { return &o.Status }, defaultStatefulSet))
+	register(typedKind(kindInfo{
 		kind: DaemonSets, gv: appsV1, plural: "daemonsets", namespaced: true,
-		newObj:   func() Object { return &appsv1.DaemonSet{} },
-		spec:     func(o Object) any { return &o.(*appsv1.DaemonSet).Spec },
-		status:   func(o Object) any { return &o.(*appsv1.DaemonSet).Status },
-		shallow:  shallow[appsv1.DaemonSet],
-		defaults: func(o Object) { defaultDaemonSet(o.(*appsv1.DaemonSet)) },
 		validate: validateDaemonSet,
-	})
-	register(&kindInfo{
+	}, func(o *appsv1.DaemonSet) any { return &o.Spec }, func(o *appsv1.DaemonSet) any { return &o.Status }, defaultDaemonSet))
+	register(typedKind(kindInfo{
 		kind: PersistentVolumeClaims, gv: coreV1, plural: "persistentvolumeclaims", namespaced: true,
-		newObj:   func() Object { return &corev1.PersistentVolumeClaim{} },
-		spec:     func(o Object) any { return &o.(*corev1.PersistentVolumeClaim).Spec },
-		status:   func(o Object) any { return &o.(*corev1.PersistentVolumeClaim).Status },
-		shallow:  shallow[corev1.PersistentVolumeClaim],
 		validate: validateMetaOnly,
-	})
-	register(&kindInfo{
+	}, func(o *corev1.PersistentVolumeClaim) any { return &o.Spec }, func(o *corev1.PersistentVolumeClaim) any { return &o.Status }, nil))
+	register(typedKind(kindInfo{
 		kind: Services, gv: coreV1, plural: "services", namespaced: true,
-		newObj:   func() Object { return &corev1.Service{} },
-		spec:     func(o Object) any { return &o.(*corev1.Service).Spec },
-		status:   func(o Object) any { return &o.(*corev1.Service).Status },
-		shallow:  shallow[corev1.Service],
 		validate: validateService,
-	})
-	register(&kindInfo{
+	}, func(o *corev1.Service) any { return &o.Spec }, func(o *corev1.Service) any { return &o.Status }, nil))
+	register(typedKind(kindInfo{
 		kind: HorizontalPodAutoscalers, gv: hpaV2, plural: "horizontalpodautoscalers", namespaced: true,
-		newObj:   func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} },
-		spec:     func(o Object) any { return &o.(*autoscalingv2.HorizontalPodAutoscaler).Spec },
-		status:   func(o Object) any { return &o.(*autoscalingv2.HorizontalPodAutoscaler).Status },
-		shallow:  shallow[autoscalingv2.HorizontalPodAutoscaler],
-		defaults: func(o Object) { defaultHPA(o.(*autoscalingv2.HorizontalPodAutoscaler)) },
 		validate: validateHPA,
-	})
-	register(&kindInfo{
+	}, func(o *autoscalingv2.HorizontalPodAutoscaler) any { return &o.Spec }, func(o *autoscalingv2.HorizontalPodAutoscaler) any { return &o.Status }, defaultHPA))
+	register(typedKind[appsv1.ControllerRevision](kindInfo{
 		kind: ControllerRevisions, gv: appsV1, plural: "controllerrevisions", namespaced: true,
-		newObj:   func() Object { return &appsv1.ControllerRevision{} },
-		shallow:  shallow[appsv1.ControllerRevision],
 		validate: validateMetaOnly,
-	})
+	}, nil, nil, nil))
 }
 
 func deref(p *int32) int32 {
@@ -159,4 +110,25 @@ func selectorString(s *metav1.LabelSelector) string {
 func shallow[T any](o Object) Object {
 	c := *any(o).(*T)
 	return any(&c).(Object)
+}
+
+// typedKind completes k from the Go type T of its objects: newObj and
+// shallow, and spec, status and defaults (nil where the kind has none)
+// written on *T rather than on Object.
+func typedKind[T any, P interface {
+	*T
+	Object
+}](k kindInfo, spec, status func(P) any, defaults func(P)) *kindInfo {
+	k.newObj = func() Object { return P(new(T)) }
+	k.shallow = shallow[T]
+	if spec != nil {
+		k.spec = func(o Object) any { return spec(o.(P)) }
+	}
+	if status != nil {
+		k.status = func(o Object) any { return status(o.(P)) }
+	}
+	if defaults != nil {
+		k.defaults = func(o Object) { defaults(o.(P)) }
+	}
+	return &k
 }

@@ -380,16 +380,11 @@ func TestWatchFromResourceVersionAndGone(t *testing.T) {
 	assert.Equal(t, []uint64{4, 5, 6}, replay, "events after the requested version")
 
 	mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("late", nil)}) // compacts the old ones
-	var gone error
-	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "2"}, func(e Event) {
-		if e.Type == watch.Error {
-			gone = e.Err
-		}
-	})
+	gone := watchEnd(s, "2")
 	w.Run()
-	require.Error(t, gone)
-	assert.True(t, apierrors.IsResourceExpired(gone) || apierrors.IsGone(gone), "%v", gone)
-	assert.Equal(t, 410, int(gone.(apierrors.APIStatus).Status().Code))
+	require.Error(t, *gone)
+	assert.True(t, apierrors.IsResourceExpired(*gone) || apierrors.IsGone(*gone), "%v", *gone)
+	assert.Equal(t, 410, int((*gone).(apierrors.APIStatus).Status().Code))
 }
 
 func TestListIsSortedAndFiltered(t *testing.T) {
@@ -453,17 +448,12 @@ func TestWatchFromBeforeTheCacheCapacityIsGone(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		mustServe(t, s, &Request{Verb: Create, Kind: Pods, Object: kubetest.BarePod("p"+itoa(i), nil)})
 	}
-	var gone error
+	gone := watchEnd(s, "3")
 	var got []uint64
-	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "3"}, func(e Event) {
-		if e.Type == watch.Error {
-			gone = e.Err
-		}
-	})
 	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "4"}, func(e Event) { got = append(got, e.RV) })
 	w.Run()
-	require.Error(t, gone, "events 4 and 5 were dropped from the cache")
-	assert.True(t, apierrors.IsResourceExpired(gone) || apierrors.IsGone(gone))
+	require.Error(t, *gone, "events 4 and 5 were dropped from the cache")
+	assert.True(t, apierrors.IsResourceExpired(*gone) || apierrors.IsGone(*gone))
 	assert.Equal(t, []uint64{5, 6, 7}, got, "from 4: the three kept events")
 }
 
@@ -493,15 +483,10 @@ func TestShorterGracePeriodMovesTheDeletionEarlier(t *testing.T) {
 
 func TestWatchFromTheFutureIsRefused(t *testing.T) {
 	w, s := newTestServer(t)
-	var end error
-	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: "999"}, func(e Event) {
-		if e.Type == watch.Error {
-			end = e.Err
-		}
-	})
+	end := watchEnd(s, "999")
 	w.Run()
-	require.Error(t, end)
-	assert.Contains(t, end.Error(), "Too large resource version: 999")
+	require.Error(t, *end)
+	assert.Contains(t, (*end).Error(), "Too large resource version: 999")
 }
 
 // A patch is defaulted as a create or an update is: a field a patch removes
@@ -526,4 +511,16 @@ func TestPatchDefaults(t *testing.T) {
 			assert.Equal(t, corev1.RestartPolicyAlways, rs.Spec.Template.Spec.RestartPolicy)
 		})
 	}
+}
+
+// watchEnd watches pods from rv: once the world has run, the error the
+// watch ended with (nil while it has not).
+func watchEnd(s *Server, rv string) *error {
+	end := new(error)
+	s.Watch(WatchOptions{Client: "c", Kind: Pods, ResourceVersion: rv}, func(e Event) {
+		if e.Type == watch.Error {
+			*end = e.Err
+		}
+	})
+	return end
 }

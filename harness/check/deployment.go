@@ -9,7 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
@@ -109,36 +108,12 @@ func (p *deploymentPred) matches(d *appsv1.Deployment, e *deployRS) bool {
 	return e.eq
 }
 
-// resolveFenceposts is upstream's: maxSurge rounded up and maxUnavailable
-// rounded down from percentages of replicas; both 0 makes maxUnavailable 1.
-func resolveFenceposts(surge, unavailable *intstr.IntOrString, replicas int32) (int32, int32, error) {
-	zero := intstr.FromInt32(0)
-	if surge == nil {
-		surge = &zero
-	}
-	if unavailable == nil {
-		unavailable = &zero
-	}
-	s, err := intstr.GetScaledValueFromIntOrPercent(surge, int(replicas), true)
-	if err != nil {
-		return 0, 0, err
-	}
-	u, err := intstr.GetScaledValueFromIntOrPercent(unavailable, int(replicas), false)
-	if err != nil {
-		return 0, 0, err
-	}
-	if s == 0 && u == 0 {
-		u = 1
-	}
-	return int32(s), int32(u), nil
-}
-
 // maxSurge of a RollingUpdate Deployment (0 for Recreate or an invalid value).
 func maxSurge(d *appsv1.Deployment) int32 {
 	if d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || d.Spec.Strategy.RollingUpdate == nil {
 		return 0
 	}
-	s, _, err := resolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, deref(d.Spec.Replicas))
+	s, _, err := kube.ResolveFenceposts(d.Spec.Strategy.RollingUpdate.MaxSurge, d.Spec.Strategy.RollingUpdate.MaxUnavailable, deref(d.Spec.Replicas))
 	if err != nil {
 		return 0
 	}

@@ -401,7 +401,7 @@ func (inv *Invariants) observeDeployment(ev apiserver.Event, obj *appsv1.Deploym
 	if checked {
 		var err error
 		ru := obj.Spec.Strategy.RollingUpdate
-		surge, unavailable, err = resolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicas)
+		surge, unavailable, err = kube.ResolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicas)
 		checked = err == nil
 	}
 	if replicas != d.replicas || strategy != d.strategy || minReady != d.minReady || !checked {

@@ -2,6 +2,8 @@ package check
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -323,11 +325,7 @@ func (r *ReplicaSetTracker) Holds() (bool, string) {
 		}
 	}
 	if len(r.orphans) > 0 {
-		keys := make([]string, 0, len(r.orphans))
-		for k := range r.orphans {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(r.orphans))
 		for _, k := range keys {
 			p := r.pods[k]
 			for _, o := range owners {

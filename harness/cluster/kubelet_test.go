@@ -78,12 +78,7 @@ func TestPodTimeline(t *testing.T) {
 }
 
 func TestZeroReadinessDelayIsOneWrite(t *testing.T) {
-	cfg := fixedConfig()
-	cfg.Kubelet.Readiness = Fixed(0)
-	w, c := newTestCluster(t, cfg)
-	rec := recordCommits(c)
-	create(t, c, mkPod("web", onNode("node-2")))
-	runTo(w, at(10))
+	_, c, rec := runningReady(t, mkPod("web", onNode("node-2")))
 	running := rec.first("web", func(pc podCommit) bool { return pc.pod.Status.Phase == corev1.PodRunning })
 	assert.Equal(t, running, rec.first("web", isReady))
 	assert.Len(t, opsBy(c, "kubelet/node-2", "update", "default/web"), 2, "accepted, then running and ready")
@@ -149,12 +144,7 @@ func TestUnpullableImageBacksOff(t *testing.T) {
 }
 
 func TestCrashLoopBackOff(t *testing.T) {
-	cfg := fixedConfig()
-	cfg.Kubelet.Readiness = Fixed(0)
-	w, c := newTestCluster(t, cfg)
-	rec := recordCommits(c)
-	create(t, c, mkPod("web", onNode("node-1")))
-	runTo(w, at(10))
+	w, c, rec := runningReady(t, mkPod("web", onNode("node-1")))
 	require.True(t, podReady(getPod(c, "web")))
 
 	// Crash whenever the container has just been restarted (or at once),
@@ -281,15 +271,24 @@ func TestForceDeleteWhileRunning(t *testing.T) {
 }
 
 func TestRestartPolicyNeverEndsThePod(t *testing.T) {
-	cfg := fixedConfig()
-	cfg.Kubelet.Readiness = Fixed(0)
-	w, c := newTestCluster(t, cfg)
-	create(t, c, mkPod("job", onNode("node-1"), func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyNever }))
-	runTo(w, at(10))
+	w, c, _ := runningReady(t, mkPod("job", onNode("node-1"), func(p *corev1.Pod) { p.Spec.RestartPolicy = corev1.RestartPolicyNever }))
 	require.NoError(t, c.Kubelet("node-1").Crash("default/job", "app", 0))
 	assert.Equal(t, sim.Idle, w.Run().Verdict)
 	p := getPod(c, "job")
 	assert.Equal(t, corev1.PodSucceeded, p.Status.Phase)
 	assert.Equal(t, int32(0), p.Status.ContainerStatuses[0].RestartCount)
 	assert.Equal(t, "PodCompleted", podCondition(&p.Status, corev1.PodReady).Reason)
+}
+
+// runningReady runs pod for ten seconds on a cluster whose kubelets report a
+// pod ready as soon as it runs; rec has every commit.
+func runningReady(t *testing.T, pod *corev1.Pod) (w *sim.World, c *Cluster, rec *commits) {
+	t.Helper()
+	cfg := fixedConfig()
+	cfg.Kubelet.Readiness = Fixed(0)
+	w, c = newTestCluster(t, cfg)
+	rec = recordCommits(c)
+	create(t, c, pod)
+	runTo(w, at(10))
+	return w, c, rec
 }

@@ -58,9 +58,7 @@ func rvOf(obj apiserver.Object) uint64 {
 // newer reports whether a is a later version of the same object than b.
 func newer(a, b apiserver.Object) bool { return b == nil || rvOf(a) > rvOf(b) }
 
-func isTerminal(pod *corev1.Pod) bool {
-	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
-}
+func isTerminal(pod *corev1.Pod) bool { return kube.IsPodTerminal(pod) }
 
 func podCondition(st *corev1.PodStatus, t corev1.PodConditionType) *corev1.PodCondition {
 	return kube.GetPodCondition(st, t)

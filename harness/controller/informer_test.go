@@ -173,6 +173,22 @@ func TestHandlerPanicFailsTheControllerOnly(t *testing.T) {
 
 // recorder logs an informer's notifications as "add a", "update b", "delete
 // c", "sync".
+// listedPods is ctl's pod informer, with a recorder, started on a server
+// holding the pods names and run for a second: the list is in and the watch
+// running.
+func listedPods(names ...string) (*sim.World, *apiserver.Server, *Informer, *[]string) {
+	w, api := testServer(time.Millisecond, time.Millisecond)
+	for _, n := range names {
+		api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod(n, nil)})
+	}
+	inf := NewContext("ctl", api).Informer(apiserver.Pods)
+	log := new([]string)
+	inf.AddHandler(recorder(log))
+	inf.Start()
+	w.RunUntil(time.Second)
+	return w, api, inf, log
+}
+
 func recorder(log *[]string) Handler {
 	return Handler{
 		OnAdd: func(o apiserver.Object) { *log = append(*log, "add "+o.GetName()) },
@@ -216,22 +232,14 @@ func TestInformerWatchEnds(t *testing.T) {
 			[]string{"update b", "add c", "update d (new uid)", "delete a", "sync"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w, api := testServer(time.Millisecond, time.Millisecond)
-			for _, n := range []string{"a", "b", "d"} {
-				api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod(n, nil)})
-			}
-			inf := NewContext("ctl", api).Informer(apiserver.Pods)
-			var log []string
-			inf.AddHandler(recorder(&log))
-			inf.Start()
-			w.RunUntil(time.Second)
-			require.Equal(t, []string{"add a", "add b", "add d", "sync"}, log)
-			log = nil
+			w, api, inf, log := listedPods("a", "b", "d")
+			require.Equal(t, []string{"add a", "add b", "add d", "sync"}, *log)
+			*log = nil
 
 			inf.Watcher().Drop(tc.err)
 			blindChanges(api)
 			w.RunUntil(2 * time.Second)
-			assert.Equal(t, tc.want, log)
+			assert.Equal(t, tc.want, *log)
 			assert.Equal(t, tc.relists, inf.Relists)
 			assert.Equal(t, tc.rewatches, inf.Rewatches)
 			assert.Equal(t, 3, inf.Len())
@@ -241,21 +249,13 @@ func TestInformerWatchEnds(t *testing.T) {
 }
 
 func TestInformerStopKeepsTheCacheAndStartReportsOnlyDifferences(t *testing.T) {
-	w, api := testServer(time.Millisecond, time.Millisecond)
-	for _, n := range []string{"a", "b", "d", "e"} {
-		api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod(n, nil)})
-	}
-	inf := NewContext("ctl", api).Informer(apiserver.Pods)
-	var log []string
-	inf.AddHandler(recorder(&log))
-	inf.Start()
-	w.RunUntil(time.Second)
-	log = nil
+	w, api, inf, log := listedPods("a", "b", "d", "e")
+	*log = nil
 
 	inf.Stop()
 	blindChanges(api)
 	w.RunUntil(2 * time.Second)
-	assert.Empty(t, log, "nothing while stopped")
+	assert.Empty(t, *log, "nothing while stopped")
 	assert.Equal(t, 4, inf.Len(), "the cache is kept")
 	assert.NotNil(t, inf.Get("default", "a"))
 
@@ -263,7 +263,7 @@ func TestInformerStopKeepsTheCacheAndStartReportsOnlyDifferences(t *testing.T) {
 	w.RunUntil(3 * time.Second)
 	// The list's order (by key) for adds and updates, then deletions by key;
 	// e did not change: no news.
-	assert.Equal(t, []string{"update b", "add c", "update d (new uid)", "delete a", "sync"}, log)
+	assert.Equal(t, []string{"update b", "add c", "update d (new uid)", "delete a", "sync"}, *log)
 	assert.Nil(t, inf.GetByKey("default/a"))
 	assert.Equal(t, "yes", inf.GetByKey("default/b").GetLabels()["changed"])
 }

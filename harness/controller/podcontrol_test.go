@@ -61,12 +61,10 @@ func TestSlowStartBatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, api := testServer(0, 0)
-			ctx := NewContext("ctl", api)
 			calls := 0
 			var successes int
 			var errs []error
-			ctx.Go("batches", func() {
+			inContext(func(ctx *Context) {
 				successes, errs = ctx.SlowStartBatch(tt.count, tt.initial, func(i int) error {
 					calls++
 					if tt.fail[i] {
@@ -75,7 +73,6 @@ func TestSlowStartBatch(t *testing.T) {
 					return nil
 				})
 			})
-			w.Run()
 			assert.Equal(t, tt.calls, calls, "calls")
 			assert.Equal(t, tt.successes, successes, "successes")
 			assert.Len(t, errs, tt.errs)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
@@ -32,11 +33,9 @@ func TestRetryOnConflict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w, api := testServer(0, 0)
-			ctx := NewContext("ctl", api)
 			calls := 0
 			var err error
-			ctx.Go("retry", func() {
+			w := inContext(func(ctx *Context) {
 				err = ctx.RetryOnConflict(tt.b, func() error {
 					calls++
 					if calls <= len(tt.errs) {
@@ -45,7 +44,6 @@ func TestRetryOnConflict(t *testing.T) {
 					return nil
 				})
 			})
-			w.Run()
 			assert.Equal(t, tt.want, err)
 			assert.Equal(t, tt.calls, calls)
 			assert.GreaterOrEqual(t, w.Elapsed(), tt.min)
@@ -100,4 +98,14 @@ func TestUpdateStatusRetrying(t *testing.T) {
 			assert.Equal(t, "", given.Status.Message, "the object given is not changed")
 		})
 	}
+}
+
+// inContext runs f in a coroutine of controller ctl, on an API server that
+// answers at once, and the world until nothing is left to do.
+func inContext(f func(ctx *Context)) *sim.World {
+	w, api := testServer(0, 0)
+	ctx := NewContext("ctl", api)
+	ctx.Go("test", func() { f(ctx) })
+	w.Run()
+	return w
 }

@@ -548,22 +548,18 @@ func TestDefaultControllerRateLimiter(t *testing.T) {
 
 	// Both at once: an item at its 7th failure (320ms) behind 3 owed tokens
 	// (300ms) waits 320ms; at its 6th (160ms) behind 4 owed it waits 400ms.
-	a := DefaultControllerRateLimiter[string](w)
-	for range 6 {
-		a.When("slow")
+	slow := func(failures, others int) time.Duration {
+		r := DefaultControllerRateLimiter[string](w)
+		for range failures {
+			r.When("slow")
+		}
+		for i := range others {
+			r.When(fmt.Sprint(i))
+		}
+		return r.When("slow")
 	}
-	for i := range 96 {
-		a.When(fmt.Sprint(i))
-	}
-	assert.Equal(t, 320*ms, a.When("slow"), "backoff decides")
-	b := DefaultControllerRateLimiter[string](w)
-	for range 5 {
-		b.When("slow")
-	}
-	for i := range 98 {
-		b.When(fmt.Sprint(i))
-	}
-	assert.Equal(t, 400*ms, b.When("slow"), "bucket decides")
+	assert.Equal(t, 320*ms, slow(6, 96), "backoff decides")
+	assert.Equal(t, 400*ms, slow(5, 98), "bucket decides")
 }
 
 func TestQueueDefaultsToControllerRateLimiter(t *testing.T) {

@@ -25,6 +25,17 @@ func IsPodTerminal(pod *corev1.Pod) bool {
 	return pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed
 }
 
+// MaxContainerRestarts is the most restarts of any of the pod's containers
+// (pkg/controller's maxContainerRestarts, by which ranking prefers to delete
+// the pods that restarted most).
+func MaxContainerRestarts(pod *corev1.Pod) int {
+	n := 0
+	for _, c := range pod.Status.ContainerStatuses {
+		n = max(n, int(c.RestartCount))
+	}
+	return n
+}
+
 // IsPodActive is pkg/controller's IsPodActive: a pod not terminal and not
 // being deleted, the kind a controller counts towards its replicas.
 func IsPodActive(pod *corev1.Pod) bool {

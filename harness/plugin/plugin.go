@@ -110,3 +110,21 @@ func (s Strategy) Missing(objs []apiserver.Object) (apiserver.Kind, string, bool
 	}
 	return "", "", false
 }
+
+// ModelOptions are the options of a model: a strategy's context and run decide
+// the name its process runs under and the trace it records decisions in.
+type ModelOptions[O any] interface {
+	*O
+	SetProcess(name string, tr *trace.Recorder)
+}
+
+// Run is a model as a strategy's controller (Controller.Run): start runs a
+// controller with opts in the strategy's context, named after it, recording
+// its decisions in the run's trace.
+func Run[O any, P ModelOptions[O], C any](opts O, start func(*controller.Context, O) C) func(*controller.Context, *trace.Recorder) {
+	return func(ctx *controller.Context, tr *trace.Recorder) {
+		o := opts
+		P(&o).SetProcess(ctx.Name(), tr)
+		start(ctx, o)
+	}
+}

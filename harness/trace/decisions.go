@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,6 +27,18 @@ type Candidate struct {
 	Restarts     int     `json:"restarts"`
 	DeletionCost int     `json:"deletionCost"`
 	Rank         int     `json:"rank"` // active related pods on the same node
+}
+
+// CandidateOf is what the trace keeps of a pod a scale-down considers (the
+// ranking that reads them adds DeletionCost and Rank).
+func CandidateOf(pod *corev1.Pod) Candidate {
+	c := Candidate{Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase),
+		Ready: kube.IsPodReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: kube.MaxContainerRestarts(pod)}
+	if c.Ready {
+		s := kube.PodReadySince(pod).Format(time.RFC3339Nano)
+		c.ReadySince = &s
+	}
+	return c
 }
 
 // Pod rebuilds what a scale-down ranking reads of a pod from its trace

@@ -34,3 +34,14 @@ func TestDecisionFormat(t *testing.T) {
 	nilRecorder.Record(Decision{}) // a model without a trace records nothing, safely
 	assert.Empty(t, nilRecorder.Decisions())
 }
+
+// CandidateOf reads back what Candidate.Pod rebuilds.
+func TestCandidateOfIsPodsInverse(t *testing.T) {
+	since := "2026-01-02T03:04:05.5Z"
+	for _, c := range []Candidate{
+		{Name: "web-1", UID: "u1", Node: "node-1", Phase: "Running", Ready: true, ReadySince: &since, Created: "2026-01-02T03:00:00Z", Restarts: 2},
+		{Name: "web-2", UID: "u2", Phase: "Pending", Created: "2026-01-02T03:00:00Z"},
+	} {
+		assert.Equal(t, c, CandidateOf(c.Pod()))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/daemonset"
 	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -49,24 +50,19 @@ func playPassing(t *testing.T, file, text string, opts daemonset.Options, seed u
 	require.NoError(t, err)
 	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, opts), Seed: seed, Setup: setup})
 	require.NoError(t, err)
-	s := res.Summary
-	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
+	runtest.RequirePass(t, res.Summary)
 	return res
 }
 
 func runScenario(t *testing.T, name string, opts daemonset.Options, seed uint64) *run.Result {
 	t.Helper()
-	sc, err := workloads.Lookup(name)
-	require.NoError(t, err)
-	res, err := run.Run(run.Config{Scenario: sc, Strategy: strategy(t, opts), Seed: seed, Setup: touchNodes})
-	require.NoError(t, err)
-	return res
+	return runtest.Scenario(t, name, strategy(t, opts), seed, touchNodes)
 }
 
 func TestNodeAddRemoveScenarioPasses(t *testing.T) {
 	res := runScenario(t, "ds-node-add-remove", daemonset.Options{}, 1)
 	s := res.Summary
-	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
+	runtest.RequirePass(t, s)
 	t.Logf("converged %s after the last step; %s virtual, %d events, pods created %d deleted %d, requests %v",
 		s.ConvergenceLatency, s.VirtualTime, s.Events, s.PodsCreated, s.PodsDeleted, s.Requests)
 	again := runScenario(t, "ds-node-add-remove", daemonset.Options{}, 1)

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/ctrlsim/ctrlsim/harness/kube"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -54,46 +56,6 @@ const (
 	lastAppliedConfigurations = corev1.LastAppliedConfigAnnotation
 )
 
-// notCopied are the Deployment annotations never copied to its ReplicaSets
-// (and, on a rollback, kept on the Deployment rather than taken from the
-// ReplicaSet).
-var notCopied = map[string]bool{
-	lastAppliedConfigurations: true,
-	RevisionAnnotation:        true,
-	RevisionHistoryAnnotation: true,
-	DesiredReplicasAnnotation: true,
-	MaxReplicasAnnotation:     true,
-	deprecatedRollbackToKey:   true,
-}
-
-// ResolveFenceposts turns maxSurge and maxUnavailable (absolute or a
-// percentage of desired; nil is 0) into numbers: the surge rounded up, the
-// unavailability rounded down, and 1 unavailable when both come out 0.
-func ResolveFenceposts(maxSurge, maxUnavailable *intstr.IntOrString, desired int32) (int32, int32, error) {
-	zero := intstr.FromInt32(0)
-	if maxSurge == nil {
-		maxSurge = &zero
-	}
-	if maxUnavailable == nil {
-		maxUnavailable = &zero
-	}
-	surge, err := intstr.GetScaledValueFromIntOrPercent(maxSurge, int(desired), true)
-	if err != nil {
-		return 0, 0, err
-	}
-	unavailable, err := intstr.GetScaledValueFromIntOrPercent(maxUnavailable, int(desired), false)
-	if err != nil {
-		return 0, 0, err
-	}
-	if surge == 0 && unavailable == 0 {
-		// Validation forbids both 0, but a percentage can round down to 0:
-		// then one pod may be unavailable (a surge may be impossible, say for
-		// quota).
-		unavailable = 1
-	}
-	return int32(surge), int32(unavailable), nil
-}
-
 func isRolling(d *appsv1.Deployment) bool {
 	return d.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType
 }
@@ -117,7 +79,7 @@ func fenceposts(d *appsv1.Deployment) (int32, int32) {
 	if ru == nil {
 		ru = &appsv1.RollingUpdateDeployment{}
 	}
-	s, u, _ := ResolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicasOf(d)) // validation rejects the errors
+	s, u, _ := kube.ResolveFenceposts(ru.MaxSurge, ru.MaxUnavailable, replicasOf(d)) // validation rejects the errors
 	return s, u
 }
 

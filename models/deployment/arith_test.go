@@ -48,26 +48,6 @@ func TestFenceposts(t *testing.T) {
 	recreate := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Replicas: i32(5), Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType}}}
 	assert.Zero(t, deployment.MaxSurge(recreate))
 	assert.Zero(t, deployment.MaxUnavailable(recreate))
-	_, _, err := deployment.ResolveFenceposts(intOrStr("abc"), nil, 3)
-	assert.Error(t, err)
-}
-
-func TestResolveFenceposts(t *testing.T) {
-	for _, tc := range []struct {
-		surge, unavailable *intstr.IntOrString
-		desired            int32
-		s, u               int32
-	}{
-		{intOrStr("1"), intOrStr("0"), 2, 1, 0}, // kubectl rolling-update's
-		{intOrStr("25%"), intOrStr("25%"), 10, 3, 2},
-		{intOrStr("0"), intOrStr("10%"), 5, 0, 1}, // both 0: one may be unavailable
-		{intOrStr("0"), intOrStr("0"), 3, 0, 1},
-		{nil, intOrStr("1"), 3, 0, 1},
-	} {
-		s, u, err := deployment.ResolveFenceposts(tc.surge, tc.unavailable, tc.desired)
-		require.NoError(t, err)
-		assert.Equal(t, [2]int32{tc.s, tc.u}, [2]int32{s, u}, "%v %v of %d", tc.surge, tc.unavailable, tc.desired)
-	}
 }
 
 func rs(name string, spec int32, maxReplicas string, age time.Duration) *appsv1.ReplicaSet {

@@ -103,13 +103,9 @@ func (e *env) sizes() []string {
 	return out
 }
 
+// condition is a copy of d's condition of type t, or nil.
 func condition(d *appsv1.Deployment, t appsv1.DeploymentConditionType) *appsv1.DeploymentCondition {
-	for i := range d.Status.Conditions {
-		if d.Status.Conditions[i].Type == t {
-			return &d.Status.Conditions[i]
-		}
-	}
-	return nil
+	return controller.GetCondition(d.Status.Conditions, t, func(c *appsv1.DeploymentCondition) appsv1.DeploymentConditionType { return c.Type })
 }
 
 // nginxWith is the Deployment web with a progress deadline of 60s, on four

@@ -24,12 +24,14 @@
 package deployment
 
 import (
+	"cmp"
 	"fmt"
 	"reflect"
 	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -94,30 +96,22 @@ type Controller struct {
 	events      []Event
 }
 
-// Run is the model as a strategy's controller (plugin.Controller.Run): a
-// controller with opts in the strategy's context, named after it, recording
-// its decisions in the run's trace.
+// Run is the model as a strategy's controller (plugin.Controller.Run).
 func Run(opts Options) func(*controller.Context, *trace.Recorder) {
-	return func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		StartWithContext(ctx, o)
-	}
+	return plugin.Run(opts, StartWithContext)
 }
+
+// SetProcess names the controller and sets its trace (plugin.ModelOptions).
+func (o *Options) SetProcess(name string, tr *trace.Recorder) { o.Name, o.Trace = name, tr }
 
 // Start runs the controller on the harness with its own context.
 func Start(api *apiserver.Server, opts Options) *Controller {
-	if opts.Name == "" {
-		opts.Name = "deployment-controller"
-	}
-	return StartWithContext(controller.NewContext(opts.Name, api), opts)
+	return StartWithContext(controller.NewContext(cmp.Or(opts.Name, "deployment-controller"), api), opts)
 }
 
 // StartWithContext runs the controller in ctx.
 func StartWithContext(ctx *controller.Context, opts Options) *Controller {
-	if opts.Name == "" {
-		opts.Name = ctx.Name()
-	}
+	opts.Name = cmp.Or(opts.Name, ctx.Name())
 	if opts.Workers <= 0 {
 		opts.Workers = Workers
 	}

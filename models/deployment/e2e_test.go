@@ -4,14 +4,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/deployment"
 	"github.com/ctrlsim/ctrlsim/run"
-	"github.com/ctrlsim/ctrlsim/workloads"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 )
 
 // strategy is upstream's controllers with this Deployment model, with opts,
@@ -22,15 +21,6 @@ func strategy(t testing.TB, name string, opts deployment.Options) plugin.Strateg
 	return st
 }
 
-func runScenario(t *testing.T, name string, st plugin.Strategy, seed uint64) *run.Result {
-	t.Helper()
-	sc, err := workloads.Lookup(name)
-	require.NoError(t, err)
-	res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed})
-	require.NoError(t, err)
-	return res
-}
-
 // The catalog's Deployment scenarios pass under upstream's controllers, with
 // every check (convergence, the rolling-update bounds among the invariants),
 // and replay to the same digest.
@@ -38,11 +28,11 @@ func TestCatalogScenarios(t *testing.T) {
 	for _, name := range []string{"deploy-rolling-update", "deploy-pause-resume", "deploy-bad-image-undo", "deploy-history-limit-0"} {
 		t.Run(name, func(t *testing.T) {
 			st := strategy(t, "upstream+deployment", deployment.Options{})
-			res := runScenario(t, name, st, 1)
+			res := runtest.Scenario(t, name, st, 1, nil)
 			s := res.Summary
 			assert.Equal(t, run.Pass, s.Verdict, "checks %+v\nsteps %+v\nfailures %+v", s.Checks, s.Steps, s.Failures)
 			t.Logf("%s: converged %s after the last step, %s virtual, %d events, requests %v", name, s.ConvergenceLatency, s.VirtualTime, s.Events, s.SortedRequests())
-			again := runScenario(t, name, st, 1)
+			again := runtest.Scenario(t, name, st, 1, nil)
 			assert.Equal(t, s.Digest, again.Summary.Digest, "same seed, same history")
 		})
 	}
@@ -56,7 +46,7 @@ func TestCatalogScenariosSeedsAndVariants(t *testing.T) {
 			t.Run(name+"/"+v.name, func(t *testing.T) {
 				st := strategy(t, v.name, v.opts)
 				for seed := uint64(2); seed <= 1+seeds(); seed++ {
-					s := runScenario(t, name, st, seed).Summary
+					s := runtest.Scenario(t, name, st, seed, nil).Summary
 					assert.Equal(t, run.Pass, s.Verdict, "seed %d: checks %+v\nsteps %+v", seed, s.Checks, s.Steps)
 				}
 			})

@@ -194,7 +194,7 @@ func setDeploymentRevision(d *appsv1.Deployment, revision string) bool {
 	return true
 }
 
-// setNewRSAnnotations copies the Deployment's annotations (but notCopied) to
+// setNewRSAnnotations copies the Deployment's annotations (but kube.DeploymentOnlyAnnotation) to
 // its new ReplicaSet, raises the ReplicaSet's revision to newRevision if it is
 // lower (keeping the one it had in revision-history: a rollback to it), and on
 // a ReplicaSet about to be created sets the replica annotations. It reports
@@ -205,7 +205,7 @@ func setNewRSAnnotations(d *appsv1.Deployment, rs *appsv1.ReplicaSet, newRevisio
 		rs.Annotations = map[string]string{}
 	}
 	for k, v := range d.Annotations {
-		if have, ok := rs.Annotations[k]; notCopied[k] || (ok && have == v) {
+		if have, ok := rs.Annotations[k]; kube.DeploymentOnlyAnnotation(k) || (ok && have == v) {
 			continue
 		}
 		rs.Annotations[k] = v

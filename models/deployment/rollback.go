@@ -54,22 +54,11 @@ func (c *Controller) rollback(d *appsv1.Deployment, rsList []*appsv1.ReplicaSet)
 			return c.clearRollbackTo(d)
 		}
 		// The template, without the hash label, and the ReplicaSet's
-		// annotations (but notCopied, which the Deployment keeps).
+		// annotations (but those only the Deployment has, which it keeps).
 		tmpl := rs.Spec.Template.DeepCopy()
 		delete(tmpl.Labels, podTemplateHashLabel)
 		d.Spec.Template = *tmpl
-		kept := map[string]string{}
-		for k, v := range d.Annotations {
-			if notCopied[k] {
-				kept[k] = v
-			}
-		}
-		for k, v := range rs.Annotations {
-			if !notCopied[k] {
-				kept[k] = v
-			}
-		}
-		d.Annotations = kept
+		d.Annotations = kube.RollbackAnnotations(d.Annotations, rs.Annotations)
 		if err := c.clearRollbackTo(d); err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/models/hpa"
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -57,11 +58,6 @@ func play(t *testing.T, sc *workloads.Scenario, opts hpa.Options) outcome {
 	return o
 }
 
-func requirePass(t *testing.T, s run.Summary) {
-	t.Helper()
-	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
-}
-
 // scales are the replica counts the autoscaler wrote, in order.
 func scales(ops []*history.Op) []string {
 	var out []string
@@ -92,7 +88,7 @@ func TestCatalogRSHPA(t *testing.T) {
 	sc, err := workloads.Lookup("rs-hpa")
 	require.NoError(t, err)
 	o := play(t, sc, hpa.Options{})
-	requirePass(t, o.res.Summary)
+	runtest.RequirePass(t, o.res.Summary)
 	// 90% against 50%: 3 → 6, then (per-pod load stays at 90%) up to the
 	// maximum, 10; at 20%: 10 → 4 once the window forgets the 90% proposals,
 	// → 3 five minutes later.
@@ -122,7 +118,7 @@ func TestNoStabilizationFlaps(t *testing.T) {
 		sc, err := workloads.LoadScenario("testdata/hpa-flap.yaml")
 		require.NoError(t, err)
 		o := play(t, sc, opts)
-		requirePass(t, o.res.Summary)
+		runtest.RequirePass(t, o.res.Summary)
 		plays = append(plays, o)
 	}
 	up, flap := plays[0], plays[1]

@@ -153,54 +153,51 @@ func changedWithin(events []scaleEvent, period int32, now time.Time) int32 {
 
 // upLimit is the most replicas the scale-up policies allow now: per policy,
 // from the count at the start of its period, add Value pods or Value
-// percent (rounded up); Max takes the most permissive policy, Min the least,
-// Disabled allows nothing.
+// percent (rounded up).
 func (h *history) upLimit(current int32, rules *autoscalingv2.HPAScalingRules, now time.Time) int32 {
-	sel := *rules.SelectPolicy
-	if sel == autoscalingv2.DisabledPolicySelect {
-		return current
-	}
-	result := int32(math.MinInt32)
-	pick := func(a, b int32) int32 { return max(a, b) }
-	if sel == autoscalingv2.MinChangePolicySelect {
-		result, pick = math.MaxInt32, func(a, b int32) int32 { return min(a, b) }
-	}
-	for _, p := range rules.Policies {
-		start := current - changedWithin(h.ups, p.PeriodSeconds, now) + changedWithin(h.downs, p.PeriodSeconds, now)
-		var proposed int32
+	return h.policyLimit(current, rules, now, true, func(start int32, p autoscalingv2.HPAScalingPolicy) (proposed int32) {
 		switch p.Type {
 		case autoscalingv2.PodsScalingPolicy:
 			proposed = start + p.Value
 		case autoscalingv2.PercentScalingPolicy:
 			proposed = int32(math.Ceil(float64(start) * (1 + float64(p.Value)/100)))
 		}
-		result = pick(result, proposed)
-	}
-	return result
+		return proposed
+	})
 }
 
 // downLimit is the fewest replicas the scale-down policies allow now (Value
 // percent rounded down toward keeping pods).
 func (h *history) downLimit(current int32, rules *autoscalingv2.HPAScalingRules, now time.Time) int32 {
-	sel := *rules.SelectPolicy
-	if sel == autoscalingv2.DisabledPolicySelect {
-		return current
-	}
-	result := int32(math.MaxInt32)
-	pick := func(a, b int32) int32 { return min(a, b) }
-	if sel == autoscalingv2.MinChangePolicySelect {
-		result, pick = math.MinInt32, func(a, b int32) int32 { return max(a, b) }
-	}
-	for _, p := range rules.Policies {
-		start := current - changedWithin(h.ups, p.PeriodSeconds, now) + changedWithin(h.downs, p.PeriodSeconds, now)
-		var proposed int32
+	return h.policyLimit(current, rules, now, false, func(start int32, p autoscalingv2.HPAScalingPolicy) (proposed int32) {
 		switch p.Type {
 		case autoscalingv2.PodsScalingPolicy:
 			proposed = start - p.Value
 		case autoscalingv2.PercentScalingPolicy:
 			proposed = int32(float64(start) * (1 - float64(p.Value)/100))
 		}
-		result = pick(result, proposed)
+		return proposed
+	})
+}
+
+// policyLimit is the limit of the policies of rules in one direction (up or
+// down): propose gives a policy's limit from the count at the start of its
+// period; Max takes the most permissive policy, Min the least, Disabled
+// allows nothing.
+func (h *history) policyLimit(current int32, rules *autoscalingv2.HPAScalingRules, now time.Time, up bool,
+	propose func(start int32, p autoscalingv2.HPAScalingPolicy) int32) int32 {
+	sel := *rules.SelectPolicy
+	if sel == autoscalingv2.DisabledPolicySelect {
+		return current
+	}
+	// The highest proposal wins for Max going up and for Min going down.
+	result, pick := int32(math.MinInt32), func(a, b int32) int32 { return max(a, b) }
+	if up == (sel == autoscalingv2.MinChangePolicySelect) {
+		result, pick = math.MaxInt32, func(a, b int32) int32 { return min(a, b) }
+	}
+	for _, p := range rules.Policies {
+		start := current - changedWithin(h.ups, p.PeriodSeconds, now) + changedWithin(h.downs, p.PeriodSeconds, now)
+		result = pick(result, propose(start, p))
 	}
 	return result
 }

@@ -87,7 +87,7 @@ func (s rankedPods) Less(i, j int) bool {
 		}
 	}
 	// 7. More restarts first: of regular containers, then of sidecars.
-	if xa, xb := maxRestarts(a), maxRestarts(b); xa != xb {
+	if xa, xb := kube.MaxContainerRestarts(a), kube.MaxContainerRestarts(b); xa != xb {
 		return xa > xb
 	}
 	if xa, xb := maxSidecarRestarts(a), maxSidecarRestarts(b); xa != xb {
@@ -130,14 +130,6 @@ func readyTime(pod *corev1.Pod) time.Time {
 		return time.Time{}
 	}
 	return kube.PodReadySince(pod)
-}
-
-func maxRestarts(pod *corev1.Pod) int {
-	n := 0
-	for _, c := range pod.Status.ContainerStatuses {
-		n = max(n, int(c.RestartCount))
-	}
-	return n
 }
 
 // maxSidecarRestarts is the most restarts of a sidecar (an init container

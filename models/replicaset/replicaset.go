@@ -16,6 +16,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -73,16 +74,13 @@ type Controller struct {
 	consistency  *controller.Consistency
 }
 
-// Run is the model as a strategy's controller (plugin.Controller.Run): a
-// controller with opts in the strategy's context, named after it, recording
-// its decisions in the run's trace.
+// Run is the model as a strategy's controller (plugin.Controller.Run).
 func Run(opts Options) func(*controller.Context, *trace.Recorder) {
-	return func(ctx *controller.Context, tr *trace.Recorder) {
-		o := opts
-		o.Name, o.Trace = ctx.Name(), tr
-		StartWithContext(ctx, o)
-	}
+	return plugin.Run(opts, StartWithContext)
 }
+
+// SetProcess names the controller and sets its trace (plugin.ModelOptions).
+func (o *Options) SetProcess(name string, tr *trace.Recorder) { o.Name, o.Trace = name, tr }
 
 // Start runs the controller on the harness with its own context.
 func Start(api *apiserver.Server, opts Options) *Controller {
@@ -360,13 +358,8 @@ func (c *Controller) relatedPods(rs *appsv1.ReplicaSet) []*corev1.Pod {
 }
 
 func candidate(p *corev1.Pod, rank int) trace.Candidate {
-	c := trace.Candidate{Name: p.Name, UID: string(p.UID), Node: p.Spec.NodeName, Phase: string(p.Status.Phase),
-		Ready: kube.IsPodReady(p), Created: p.CreationTimestamp.Time.Format(time.RFC3339Nano), Restarts: maxRestarts(p),
-		DeletionCost: int(deletionCost(p)), Rank: rank}
-	if c.Ready {
-		s := readyTime(p).Format(time.RFC3339Nano)
-		c.ReadySince = &s
-	}
+	c := trace.CandidateOf(p)
+	c.DeletionCost, c.Rank = int(deletionCost(p)), rank
 	return c
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
+	"github.com/ctrlsim/ctrlsim/harness/kube/kubetest"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
@@ -49,17 +50,9 @@ func (c *testCluster) pods(sel string) []*corev1.Pod {
 }
 
 func frontend(replicas int32) *appsv1.ReplicaSet {
-	return &appsv1.ReplicaSet{
-		ObjectMeta: metav1.ObjectMeta{Name: "frontend", Namespace: "default", Labels: map[string]string{"tier": "frontend"}},
-		Spec: appsv1.ReplicaSetSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frontend"}},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"tier": "frontend"}},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "php-redis", Image: "gb-frontend:v5"}}},
-			},
-		},
-	}
+	rs := kubetest.FrontendReplicaSet(replicas)
+	rs.Namespace = "default"
+	return rs
 }
 
 func bare(name string) *corev1.Pod {

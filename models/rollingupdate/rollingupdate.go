@@ -46,7 +46,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +55,6 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	"github.com/ctrlsim/ctrlsim/harness/controller"
 	"github.com/ctrlsim/ctrlsim/harness/kube"
-	"github.com/ctrlsim/ctrlsim/models/deployment"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -283,7 +283,7 @@ func (u *updater) update(oldRc, newRc *corev1.ReplicationController, rename bool
 			return err
 		}
 	}
-	surge, unavailable, err := deployment.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
+	surge, unavailable, err := kube.ResolveFenceposts(cfg.MaxSurge, cfg.MaxUnavailable, desired)
 	if err != nil {
 		return err
 	}
@@ -789,11 +789,7 @@ func hashObject(obj any) (string, error) {
 }
 
 func formatMap(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + ":" + m[k]

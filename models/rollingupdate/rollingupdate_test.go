@@ -13,6 +13,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/models/internal/modeltest"
 	"github.com/ctrlsim/ctrlsim/models/rollingupdate"
 	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -70,11 +71,6 @@ func play(t *testing.T, sc *workloads.Scenario) outcome {
 	return o
 }
 
-func requirePass(t *testing.T, s run.Summary) {
-	t.Helper()
-	require.Equal(t, run.Pass, s.Verdict, "checks: %+v\nsteps: %+v\nfailures: %+v", s.Checks, s.Steps, s.Failures)
-}
-
 // scaleWrites are kubectl's writes of scale subresources: "name=replicas".
 func scaleWrites(ops []*history.Op) []string {
 	out := modeltest.ScaleWrites(ops, workloads.Client)
@@ -107,7 +103,7 @@ func TestCatalogRCRollingUpdate(t *testing.T) {
 	sc, err := workloads.Lookup("rc-rolling-update")
 	require.NoError(t, err)
 	o := play(t, sc)
-	requirePass(t, o.res.Summary)
+	runtest.RequirePass(t, o.res.Summary)
 	assert.Equal(t, []string{"frontend-v2=1", "frontend-controller=1", "frontend-v2=2", "frontend-controller=0"}, scaleWrites(o.res.History),
 		"a pod at a time: new up by one, old down by one")
 	assert.Equal(t, 3, o.most, "never more than desired + maxSurge (1) pods")
@@ -187,7 +183,7 @@ func TestTimeoutThenResume(t *testing.T) {
     updateTimeout: 2m`+fmt.Sprintf(v2, 2, "frontend-v2", "frontend-v2")+`
   - wait: rc/frontend-v2 ready=2`)
 	o := play(t, sc)
-	requirePass(t, o.res.Summary)
+	runtest.RequirePass(t, o.res.Summary)
 	creates := 0
 	for _, op := range o.res.History {
 		if op.Client == workloads.Client && op.Kind == "ReplicationController" && op.Key == "default/frontend-v2" && op.Verb == "create" {
@@ -209,7 +205,7 @@ func TestByImageRenames(t *testing.T) {
     updatePeriod: 10s
   - wait: rc/frontend-controller ready=2`)
 	o := play(t, sc)
-	requirePass(t, o.res.Summary)
+	runtest.RequirePass(t, o.res.Summary)
 	rcs := controllers(o.c)
 	require.Len(t, rcs, 1)
 	rc := rcs["frontend-controller"]

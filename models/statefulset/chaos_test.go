@@ -6,6 +6,7 @@ import (
 
 	"github.com/ctrlsim/ctrlsim/faults"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 	"github.com/stretchr/testify/require"
 )
@@ -67,7 +68,7 @@ steps:
 				scope.Exclude = append(scope.Exclude, faults.FlapReadiness)
 				sc.Faults = append(sc.Faults, faults.Random(seed, scope)...)
 				res, _ := play(t, sc, st, seed)
-				requirePass(t, res)
+				runtest.RequirePass(t, res.Summary)
 			})
 		}
 	}

@@ -357,13 +357,7 @@ func (c *Controller) recordScaleDown(p *plan, chosen *corev1.Pod) {
 		if isTerminating(pod) {
 			continue
 		}
-		cand := trace.Candidate{Name: pod.Name, UID: string(pod.UID), Node: pod.Spec.NodeName, Phase: string(pod.Status.Phase),
-			Ready: kube.IsPodReady(pod), Created: pod.CreationTimestamp.Format(time.RFC3339Nano), Restarts: maxRestarts(pod)}
-		if cand.Ready {
-			s := kube.PodReadySince(pod).Format(time.RFC3339Nano)
-			cand.ReadySince = &s
-		}
-		cands = append(cands, cand)
+		cands = append(cands, trace.CandidateOf(pod))
 	}
 	c.opts.Trace.Record(trace.Decision{
 		Time: c.ctx.World().Now().Format(time.RFC3339Nano), Controller: c.opts.Name,
@@ -371,12 +365,4 @@ func (c *Controller) recordScaleDown(p *plan, chosen *corev1.Pod) {
 		OwnerHasController: metav1.GetControllerOfNoCopy(p.set) != nil,
 		Now:                p.now.Format(time.RFC3339Nano), Diff: 1, Candidates: cands, Chosen: []string{chosen.Name},
 	})
-}
-
-func maxRestarts(p *corev1.Pod) int {
-	n := 0
-	for _, s := range p.Status.ContainerStatuses {
-		n = max(n, int(s.RestartCount))
-	}
-	return n
 }

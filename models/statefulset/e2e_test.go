@@ -20,6 +20,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/models"
 	"github.com/ctrlsim/ctrlsim/models/statefulset"
 	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -149,11 +150,6 @@ func checks(res *run.Result) string {
 	return b.String()
 }
 
-func requirePass(t *testing.T, res *run.Result) {
-	t.Helper()
-	require.Equal(t, run.Pass, res.Summary.Verdict, checks(res))
-}
-
 func checkVerdict(res *run.Result, name string) check.Result {
 	for _, c := range res.Summary.Checks {
 		if c.Check == name {
@@ -194,7 +190,7 @@ func setImage(ready int, image string) string {
 func playPassing(t *testing.T, sc *workloads.Scenario, opts statefulset.Options, seed uint64) *observer {
 	t.Helper()
 	res, o := play(t, sc, strategy(t, "s", opts), seed)
-	requirePass(t, res)
+	runtest.RequirePass(t, res.Summary)
 	return o
 }
 
@@ -214,7 +210,7 @@ func TestCatalogOrderedIdentity(t *testing.T) {
 	require.NoError(t, err)
 	st := strategy(t, "upstream", statefulset.Options{})
 	res, o := play(t, sc, st, 1)
-	requirePass(t, res)
+	runtest.RequirePass(t, res.Summary)
 
 	// web-0, web-1; after kubectl deletes both: web-0, web-1 again; the
 	// scale to 3: web-2; the scale to 1: web-2 then web-1 deleted.
@@ -274,7 +270,7 @@ func TestLostNodeIdentityGuard(t *testing.T) {
 			res, o := play(t, parse(t, lostNode), strategy(t, tc.name, tc.opts), 1)
 			creates := o.verbs("create")
 			if tc.pass {
-				requirePass(t, res)
+				runtest.RequirePass(t, res.Summary)
 				// Nothing is created between the loss and the return: each
 				// ordinal waits for its terminating pod.
 				for _, a := range creates {
@@ -320,7 +316,7 @@ steps:
     replicas: 1
 `)
 			res, o := play(t, sc, strategy(t, "s", tc.opts), 3)
-			requirePass(t, res)
+			runtest.RequirePass(t, res.Summary)
 			creates := o.verbs("create")
 			require.Len(t, creates, 3)
 			readyBefore := 0
@@ -413,7 +409,7 @@ manifests:` + set(4, "updateStrategy: {type: RollingUpdate, rollingUpdate: {maxU
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, o := play(t, parse(t, text), strategy(t, "s", tc.opts), 1)
-			requirePass(t, res)
+			runtest.RequirePass(t, res.Summary)
 			dels := o.verbs("delete")
 			require.Len(t, dels, 4)
 			assert.Equal(t, []string{"web-3", "web-2"}, names(dels[:2]))
@@ -489,7 +485,7 @@ func TestVariantsOnTheCatalogScenario(t *testing.T) {
 			assert.NotEqual(t, statefulset.Options{}, v.Options)
 			res, _ := play(t, sc, strategy(t, v.Name, v.Options), 1)
 			if !v.Options.NoIdentityGuard {
-				requirePass(t, res)
+				runtest.RequirePass(t, res.Summary)
 				return
 			}
 			inv := checkVerdict(res, "invariants")

@@ -5,7 +5,8 @@
 package checktest
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,11 +76,7 @@ func (s *Store) Del(objs ...apiserver.Object) *Store {
 
 // Replay feeds the current objects, in key order, to a fresh predicate.
 func (s *Store) Replay(pred check.Predicate) check.Predicate {
-	keys := make([]string, 0, len(s.objs))
-	for k := range s.objs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(s.objs))
 	for _, k := range keys {
 		obj := s.objs[k]
 		pred.Observe(apiserver.Event{Type: watch.Added, Kind: apiserver.KindOf(obj), Key: eventKey(obj), Object: obj})

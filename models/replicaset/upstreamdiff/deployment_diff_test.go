@@ -62,7 +62,7 @@ func TestFencepostsTable(t *testing.T) {
 		{"30%", "0", 10, 3, 0},
 	} {
 		t.Run(fmt.Sprintf("%s/%s/%d", tc.surge, tc.unavailable, tc.desired), func(t *testing.T) {
-			s, u, err := deployment.ResolveFenceposts(ios(tc.surge), ios(tc.unavailable), tc.desired)
+			s, u, err := kube.ResolveFenceposts(ios(tc.surge), ios(tc.unavailable), tc.desired)
 			require.NoError(t, err)
 			assert.Equal(t, [2]int32{tc.wantS, tc.wantU}, [2]int32{s, u})
 			us, uu, uerr := deploymentutil.ResolveFenceposts(ios(tc.surge), ios(tc.unavailable), tc.desired)
@@ -221,7 +221,7 @@ func TestFencepostsSweep(t *testing.T) {
 	mismatches := 0
 	for i := 0; i < 20**numSets; i++ {
 		surge, unavailable, desired := genIntOrString(r), genIntOrString(r), genReplicas(r)
-		s, u, err := deployment.ResolveFenceposts(surge, unavailable, desired)
+		s, u, err := kube.ResolveFenceposts(surge, unavailable, desired)
 		us, uu, uerr := deploymentutil.ResolveFenceposts(surge, unavailable, desired)
 		if (err != nil) != (uerr != nil) || (err == nil && (s != us || u != uu)) {
 			mismatches++
@@ -424,7 +424,7 @@ func TestNegativeControlFenceposts(t *testing.T) {
 		if err != nil {
 			return 0, 0, err
 		}
-		_, u, err := deployment.ResolveFenceposts(surge, unavailable, desired)
+		_, u, err := kube.ResolveFenceposts(surge, unavailable, desired)
 		return int32(s), u, err
 	}
 	r := rand.New(rand.NewPCG(*seed, 1))
