@@ -7,9 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ctrlsim/ctrlsim/harness/sim"
+	"github.com/ctrlsim/ctrlsim/models"
+	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/digests.golden (go test ./run -run TestPinnedDigests -update)")
@@ -33,6 +39,22 @@ var pinned = []struct {
 	{"rs-chaos-stale-cache", "upstream", 3},
 }
 
+// pinnedDigests reads testdata/digests.golden: "scenario strategy seed" to
+// "verdict digest".
+func pinnedDigests(t *testing.T) map[string]string {
+	t.Helper()
+	file := filepath.Join("testdata", "digests.golden")
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err, "regenerate with: go test ./run -run TestPinnedDigests -update")
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		f := strings.Fields(line)
+		require.Len(t, f, 5, "%s: %q", file, line)
+		want[strings.Join(f[:3], " ")] = f[3] + " " + f[4]
+	}
+	return want
+}
+
 func TestPinnedDigests(t *testing.T) {
 	var got strings.Builder
 	for _, p := range pinned {
@@ -44,18 +66,35 @@ func TestPinnedDigests(t *testing.T) {
 		require.NoError(t, os.WriteFile(file, []byte(got.String()), 0o644))
 		return
 	}
-	raw, err := os.ReadFile(file)
-	require.NoError(t, err, "regenerate with: go test ./run -run TestPinnedDigests -update")
-	want := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		f := strings.Fields(line)
-		require.Len(t, f, 5, "%s: %q", file, line)
-		want[strings.Join(f[:3], " ")] = f[3] + " " + f[4]
-	}
+	want := pinnedDigests(t)
 	for _, line := range strings.Split(strings.TrimSpace(got.String()), "\n") {
 		f := strings.Fields(line)
 		run := strings.Join(f[:3], " ")
 		assert.Equal(t, want[run], f[3]+" "+f[4],
 			"%s: its history changed; if that is intended, regenerate with go test ./run -run TestPinnedDigests -update and say why in the commit", run)
+	}
+}
+
+// TestSyncWallClockKeepsPinnedDigests runs the pinned runs inside a
+// testing/synctest bubble with the wall clock following virtual time: the
+// built-in models read the World's clock, never time.Now, so nothing changes.
+func TestSyncWallClockKeepsPinnedDigests(t *testing.T) {
+	want := pinnedDigests(t)
+	for _, p := range pinned {
+		run := fmt.Sprintf("%s %s %d", p.scenario, p.strategy, p.seed)
+		t.Run(run, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sc, err := workloads.Lookup(p.scenario)
+				require.NoError(t, err)
+				st, err := models.Lookup(p.strategy)
+				require.NoError(t, err)
+				res, err := Run(Config{Scenario: sc, Strategy: st, Seed: p.seed, SyncWallClock: true})
+				require.NoError(t, err)
+				assert.Equal(t, want[run], res.Summary.Verdict+" "+res.Summary.Digest)
+				end, err := time.ParseDuration(res.Summary.VirtualTime)
+				require.NoError(t, err)
+				assert.Equal(t, sim.Epoch.Add(end), time.Now().UTC(), "the wall clock did not end at the run's virtual time")
+			})
+		})
 	}
 }

@@ -40,6 +40,11 @@ type Config struct {
 	// Setup, if set, may change the cluster before anything starts (fault
 	// injection, tests).
 	Setup func(c *cluster.Cluster)
+	// SyncWallClock keeps the process's wall clock at the run's virtual time
+	// (sim.Limits.SyncWallClock), for strategies that host code reading
+	// time.Now. Only inside a testing/synctest bubble; the built-in models
+	// give the same digests either way.
+	SyncWallClock bool
 }
 
 // Overall verdicts of a run.
@@ -140,7 +145,8 @@ func Run(cfg Config) (*Result, error) {
 		maxEvents = 50_000_000
 	}
 	last := sc.LastDisturbance()
-	w := sim.New(cfg.Seed, sim.Limits{MaxTime: last + sc.Expect.ConvergeWithin + sc.Expect.StableFor + time.Minute, MaxEvents: maxEvents})
+	w := sim.New(cfg.Seed, sim.Limits{MaxTime: last + sc.Expect.ConvergeWithin + sc.Expect.StableFor + time.Minute, MaxEvents: maxEvents,
+		SyncWallClock: cfg.SyncWallClock})
 	c, err := cluster.New(w, sc.Cluster)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)

@@ -41,8 +41,33 @@ type Limits struct {
 	// BlockTimeout is how long (wall clock) a single coroutine may run without
 	// yielding before it is reported as blocked outside the runtime. It only
 	// detects hangs; it never influences a run that does not hang. Default 10s.
+	// Under SyncWallClock the wall clock is the bubble's: see there.
 	BlockTimeout time.Duration
+	// SyncWallClock makes Run keep the process's wall clock equal to Now,
+	// so that hosted code which reads time.Now, arms timers or stamps
+	// metav1.Now() (upstream's own controllers) sees virtual time. It works
+	// only inside a testing/synctest bubble, whose fake clock starts at
+	// 2000-01-01 UTC and moves only when every goroutine of the bubble is
+	// blocked: Run sleeps once to Epoch, and before each event at a later
+	// virtual time it sleeps the difference. Outside a bubble that would be a
+	// real sleep of 25 years, so Run panics instead.
+	//
+	// It changes nothing else: the World's own clock, events and randomness
+	// are the same, so code that reads Now (every built-in model) runs the
+	// same either way. Hosted code that sleeps on the wall clock moves it
+	// ahead of Now; the World never moves it back.
+	//
+	// The BlockTimeout watchdog then measures the bubble's time: a coroutine
+	// blocked durably (a channel or sync.Cond of the bubble, select, a wall
+	// clock sleep) is reported after BlockTimeout of fake time, at once in
+	// real time; one blocked on something that is not durable for synctest
+	// (a contended sync.Mutex, a channel made outside the bubble, I/O) stops
+	// the bubble's clock, and with it the watchdog: that run hangs.
+	SyncWallClock bool
 }
+
+// BubbleStart is the instant a testing/synctest bubble's fake clock starts at.
+var BubbleStart = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Outcome is the result of Run.
 type Outcome struct {
@@ -88,6 +113,11 @@ type World struct {
 	running   atomic.Pointer[Proc] // the coroutine resumed last
 	runningAt atomic.Int64         // virtual time it was resumed at
 	abandoned atomic.Bool          // Run gave up on a stuck loop: stop if it comes back
+
+	// Under SyncWallClock the loop asks Run's goroutine to sleep the wall
+	// clock forward (see advance), and Run closes quit when it returns.
+	advance chan time.Time
+	quit    chan struct{}
 }
 
 // New returns a World at virtual time zero.
@@ -169,6 +199,16 @@ func (w *World) RunUntil(t time.Duration) {
 // passed. A coroutine that blocks outside the runtime ends the run with the
 // verdict Blocked and a Failure naming it (its goroutine is abandoned).
 func (w *World) Run() Outcome {
+	if w.limits.SyncWallClock {
+		if now := time.Now(); now.Before(BubbleStart) || now.After(w.Now()) {
+			panic(fmt.Sprintf("sim: SyncWallClock needs a testing/synctest bubble whose clock has not passed %v: time.Now() is %v", w.Now(), now))
+		}
+		// Before the watchdog's ticker exists, or it would tick 25 years of
+		// fake time.
+		time.Sleep(time.Until(w.Now()))
+		w.advance, w.quit = make(chan time.Time), make(chan struct{})
+		defer close(w.quit)
+	}
 	done := make(chan Outcome, 1)
 	go func() { done <- w.loop() }()
 	// The watchdog looks at the wall clock only to notice a hang; a run that
@@ -180,6 +220,12 @@ func (w *World) Run() Outcome {
 		select {
 		case out := <-done:
 			return out
+		case t := <-w.advance: // nil, never ready, unless SyncWallClock
+			// This goroutine sleeps, not the loop's: a ticker nobody waits on
+			// does not fire, so virtual time stays free of watchdog wake-ups.
+			time.Sleep(time.Until(t))
+			w.advance <- t
+			last, still = w.progress.Load(), 0
 		case <-tick.C:
 			p := w.progress.Load()
 			if p != last {
@@ -222,7 +268,38 @@ func (w *World) loop() Outcome {
 		if w.limits.MaxTime > 0 && w.queue.peek().at > w.limits.MaxTime {
 			return Outcome{Verdict: Runaway, Reason: fmt.Sprintf("virtual time passed %v", w.limits.MaxTime), Now: w.now, Events: w.events}
 		}
+		if w.advance != nil {
+			if next := w.queue.peek().at; next > w.now && !w.syncWallClock(next) {
+				return Outcome{Verdict: Blocked}
+			}
+		}
 		w.Step()
+	}
+}
+
+// syncWallClock moves the bubble's clock to virtual time t, and reports
+// false if Run has returned meanwhile.
+func (w *World) syncWallClock(t time.Duration) bool {
+	wall := Epoch.Add(t)
+	if t-w.now < w.limits.BlockTimeout/4 {
+		// Shorter than the watchdog's tick: sleep here, the cheapest way
+		// (at most one tick fires meanwhile, and an event runs between any
+		// two, so the watchdog sees progress).
+		time.Sleep(time.Until(wall))
+		return true
+	}
+	// Longer: Run's goroutine sleeps, so that its ticker, which nobody then
+	// waits on, does not fire every tick of the gap.
+	select {
+	case w.advance <- wall:
+	case <-w.quit:
+		return false
+	}
+	select {
+	case <-w.advance:
+		return true
+	case <-w.quit:
+		return false
 	}
 }
 
