@@ -19,12 +19,10 @@ func TestChaosControllerFaults(t *testing.T) {
 	st := upstreamrs.Strategy()
 	var digest string
 	for _, seed := range []uint64{1, 2, 3} {
-		res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed})
-		require.NoError(t, err)
+		res := runInBubble(t, run.Config{Scenario: sc, Strategy: st, Seed: seed})
 		require.Equal(t, run.Pass, res.Summary.Verdict, "seed %d: %s", seed, checks(t, res))
 		require.Empty(t, res.Summary.Failures)
-		again, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed})
-		require.NoError(t, err)
+		again := runInBubble(t, run.Config{Scenario: sc, Strategy: st, Seed: seed})
 		require.Equal(t, res.Summary.Digest, again.Summary.Digest, "seed %d replays differently", seed)
 		require.NotEqual(t, digest, res.Summary.Digest, "seed %d: the same run as the seed before", seed)
 		digest = res.Summary.Digest

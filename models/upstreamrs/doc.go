@@ -45,6 +45,20 @@
 //   - Condition timestamps: NewReplicaSetCondition stamps metav1.Now() (the
 //     wall clock); a status update carrying a timestamp later than virtual now
 //     is restamped with virtual now before it reaches the server.
+//   - The wall clock itself: run inside a testing/synctest bubble with
+//     run.Config.SyncWallClock (sim.Limits.SyncWallClock), the process's wall
+//     clock is the World's (sim.Epoch plus virtual time) whenever upstream's
+//     code runs, so everything it reads with time.Now or metav1.Now() is
+//     virtual, including what no hook reaches: the scale-down ranking's
+//     metav1.Now() in getPodsRankedByRelatedPodsOnSameNode. Its choices then
+//     equal models/replicaset's ranking at virtual now (the differential
+//     test), and the bubble's clock starts at 2000-01-01 whatever the date,
+//     so the real date never reaches a run. The virtual expectations
+//     time-out and the restamping then change nothing, and stay for runs
+//     outside a bubble. This package's tests run that way. apimachinery's HandleError backoff, which compares time.Now
+//     with the wall clock read at package init and would sleep the bubble
+//     forward by the process's age, is removed from
+//     utilruntime.ErrorHandlers (logging stays).
 //
 // The unexported fields replaced (queue, clock, expectations) and read
 // (syncHandler) are reached through reflection; Start panics with a clear
@@ -52,18 +66,29 @@
 //
 // # What cannot be made faithful
 //
-// Scale-down ranking reads the wall clock: getPodsRankedByRelatedPodsOnSameNode
-// (pkg/controller/replicaset/replica_set.go) sets ActivePodsWithRanks.Now to
+// Outside a bubble the scale-down ranking reads the real wall clock:
+// getPodsRankedByRelatedPodsOnSameNode sets ActivePodsWithRanks.Now to
 // metav1.Now(), and with LogarithmicScaleDown (GA, locked on since v1.31)
-// ActivePodsWithRanks.Less (pkg/controller/controller_utils.go) compares
-// pods' ready and creation times by floor(log2(Now − t)). Under the harness
-// every timestamp is virtual (sim.Epoch, 2025-01-01, plus minutes), so Now − t
-// is the age of the wall clock relative to the epoch for every pod: all pods
-// fall in the same bucket and the UID tie-break decides, where a real cluster
-// (and models/replicaset, ranking at virtual now) would prefer the pod ready
-// or created most recently. This does not break determinism on a given day (the
-// bucket, 2^55 ns ≈ 417 days to 2^56 ns ≈ 834 days after the epoch, holds until
-// about 2027-04-14), but a run replayed after that date may choose other pods,
-// and it does change decisions against the model. No hook reaches it: the call
-// is inside the sync, on a package-level function, with no clock parameter.
+// ActivePodsWithRanks.Less compares pods' ready and creation times by
+// floor(log2(Now − t)). Every timestamp is virtual (sim.Epoch, 2025-01-01,
+// plus minutes), so Now − t is about the age of the real date relative to the
+// epoch for every pod: all fall in the same bucket and the UID tie-break
+// decides, where a real cluster (and models/replicaset) would prefer the pod
+// ready or created most recently. The bucket (2^55 to 2^56 ns after the epoch)
+// holds until about 2027-04-14, so such runs are deterministic on a given day
+// but may choose other pods when replayed after it. That is how the ctrlsim
+// binary built by `make build-upstream` runs the strategy today: a strategy
+// runs inside a bubble only from a test (synctest.Test needs a *testing.T),
+// until the ctrlsim library can run one inside a bubble itself (for instance
+// through testing.MainStart).
+//
+// Inside a bubble what remains is what the bubble does not fix: the order of
+// runnable goroutines and map iteration. This host already serializes
+// upstream's goroutines (one sync at a time, its concurrent requests sent in
+// a fixed order) and serves listers from ctrlsim's ordered caches, so neither
+// reaches a run; hosting client-go's own informers and goroutines would need
+// both. Hosted code
+// that sleeps on the wall clock moves it ahead of virtual time for good, and
+// one that blocks on something not durable for synctest (a contended mutex, a
+// channel made outside the bubble) hangs the run instead of being reported.
 package upstreamrs

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	appslisters "k8s.io/client-go/listers/apps/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -406,4 +407,19 @@ func Strategy() plugin.Strategy {
 	return st
 }
 
-func init() { models.Register(Strategy()) }
+func init() {
+	models.Register(Strategy())
+	// Upstream reports some expected conditions through HandleError, whose
+	// last handler rate-limits callers against the wall clock read at package
+	// init. In a testing/synctest bubble (sim.Limits.SyncWallClock) that
+	// clock reads 2025 while the init read today: it would sleep the
+	// difference, jumping the bubble's clock by an amount that depends on
+	// when the process started. A rate limit of real time has no use in a
+	// simulation; logging stays.
+	utilruntime.ErrorHandlers = []utilruntime.ErrorHandler{logError}
+}
+
+// logError is apimachinery's own first handler (unexported there).
+func logError(ctx context.Context, err error, msg string, keysAndValues ...any) {
+	klog.LoggerWithName(klog.FromContext(ctx).WithCallDepth(3), "UnhandledError").Error(err, msg, keysAndValues...)
+}
