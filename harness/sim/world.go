@@ -55,7 +55,9 @@ type Limits struct {
 	// It changes nothing else: the World's own clock, events and randomness
 	// are the same, so code that reads Now (every built-in model) runs the
 	// same either way. Hosted code that sleeps on the wall clock moves it
-	// ahead of Now; the World never moves it back.
+	// ahead of Now; the World never moves it back. A hosted timer that fires
+	// while the World sleeps runs between two events, outside any coroutine:
+	// a host should let hosted code run only while a coroutine waits for it.
 	//
 	// The BlockTimeout watchdog then measures the bubble's time: a coroutine
 	// blocked durably (a channel or sync.Cond of the bubble, select, a wall
@@ -66,8 +68,8 @@ type Limits struct {
 	SyncWallClock bool
 }
 
-// BubbleStart is the instant a testing/synctest bubble's fake clock starts at.
-var BubbleStart = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+// bubbleStart is the instant a testing/synctest bubble's fake clock starts at.
+var bubbleStart = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Outcome is the result of Run.
 type Outcome struct {
@@ -115,7 +117,8 @@ type World struct {
 	abandoned atomic.Bool          // Run gave up on a stuck loop: stop if it comes back
 
 	// Under SyncWallClock the loop asks Run's goroutine to sleep the wall
-	// clock forward (see advance), and Run closes quit when it returns.
+	// clock forward, which answers on the same channel (syncWallClock); Run
+	// closes quit when it returns.
 	advance chan time.Time
 	quit    chan struct{}
 }
@@ -200,7 +203,7 @@ func (w *World) RunUntil(t time.Duration) {
 // verdict Blocked and a Failure naming it (its goroutine is abandoned).
 func (w *World) Run() Outcome {
 	if w.limits.SyncWallClock {
-		if now := time.Now(); now.Before(BubbleStart) || now.After(w.Now()) {
+		if now := time.Now(); now.Before(bubbleStart) || now.After(w.Now()) {
 			panic(fmt.Sprintf("sim: SyncWallClock needs a testing/synctest bubble whose clock has not passed %v: time.Now() is %v", w.Now(), now))
 		}
 		// Before the watchdog's ticker exists, or it would tick 25 years of
