@@ -24,6 +24,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/ctrlsim/ctrlsim/models/hpa"
+	"github.com/ctrlsim/ctrlsim/run/bubble"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -43,7 +44,9 @@ type Config struct {
 	// SyncWallClock keeps the process's wall clock at the run's virtual time
 	// (sim.Limits.SyncWallClock), for strategies that host code reading
 	// time.Now. Only inside a testing/synctest bubble; the built-in models
-	// give the same digests either way.
+	// give the same digests either way. Set, it says the caller runs Run in
+	// a bubble of its own; unset, Run makes one for a strategy with
+	// WallClock.
 	SyncWallClock bool
 }
 
@@ -127,9 +130,26 @@ type Result struct {
 }
 
 // Run plays the scenario. An error means the run could not start (an invalid
-// cluster description); everything that goes wrong inside the run is in the
-// Summary.
+// cluster description), or, for a strategy with WallClock, that its bubble
+// deadlocked or panicked; everything else that goes wrong inside the run is
+// in the Summary.
+//
+// A strategy with WallClock runs inside a testing/synctest bubble with
+// SyncWallClock (package bubble), unless the caller set SyncWallClock.
 func Run(cfg Config) (*Result, error) {
+	if !cfg.Strategy.WallClock || cfg.SyncWallClock {
+		return runWorld(cfg)
+	}
+	cfg.SyncWallClock = true
+	var res *Result
+	var err error
+	if berr := bubble.Run(nil, func() { res, err = runWorld(cfg) }); berr != nil {
+		return nil, fmt.Errorf("scenario %s, strategy %s, seed %d: %w", cfg.Scenario.Name, cfg.Strategy.Name, cfg.Seed, berr)
+	}
+	return res, err
+}
+
+func runWorld(cfg Config) (*Result, error) {
 	sc := cfg.Scenario
 	sc.Defaults()
 	objs := append([]apiserver.Object(nil), sc.Objects...)

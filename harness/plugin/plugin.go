@@ -31,6 +31,11 @@ type Strategy struct {
 	// committed write, and the first error it returns fails the run's
 	// invariants check, with its virtual time.
 	Invariant func() func(apiserver.Event) error
+	// WallClock says its controllers read the process's wall clock (hosted
+	// upstream code): runs put the whole simulation inside a
+	// testing/synctest bubble with sim's SyncWallClock, so that the wall
+	// clock is virtual time.
+	WallClock bool
 }
 
 // Controller is one controller process of a strategy.

@@ -403,6 +403,7 @@ func Strategy() plugin.Strategy {
 			StartWithContext(ctx, Options{Name: ctx.Name(), Trace: tr})
 		}})
 	st.Name = Name
+	st.WallClock = true // upstream reads time.Now and metav1.Now()
 	st.Summary = "upstream's own ReplicaSet controller code (k8s.io/kubernetes v1.36.3) hosted on the harness; the other kinds as upstream"
 	return st
 }
