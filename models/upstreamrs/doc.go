@@ -45,8 +45,10 @@
 //   - Condition timestamps: NewReplicaSetCondition stamps metav1.Now() (the
 //     wall clock); a status update carrying a timestamp later than virtual now
 //     is restamped with virtual now before it reaches the server.
-//   - The wall clock itself: run inside a testing/synctest bubble with
-//     run.Config.SyncWallClock (sim.Limits.SyncWallClock), the process's wall
+//   - The wall clock itself: the strategy sets plugin.Strategy.WallClock, so
+//     that run.Run runs it inside a testing/synctest bubble with
+//     run.Config.SyncWallClock (sim.Limits.SyncWallClock), from a test or a
+//     plain ctrlsim binary alike (package run/bubble); the process's wall
 //     clock is the World's (sim.Epoch plus virtual time) whenever upstream's
 //     code runs, so everything it reads with time.Now or metav1.Now() is
 //     virtual, including what no hook reaches: the scale-down ranking's
@@ -55,9 +57,9 @@
 //     test), and the bubble's clock starts at 2000-01-01 whatever the date,
 //     so the real date never reaches a run. The virtual expectations
 //     time-out and the restamping then change nothing, and stay for runs
-//     outside a bubble. This package's tests run that way. apimachinery's HandleError backoff, which compares time.Now
-//     with the wall clock read at package init and would sleep the bubble
-//     forward by the process's age, is removed from
+//     outside a bubble. apimachinery's HandleError backoff, which compares
+//     time.Now with the wall clock read at package init and would sleep the
+//     bubble forward by the process's age, is removed from
 //     utilruntime.ErrorHandlers (logging stays).
 //
 // The unexported fields replaced (queue, clock, expectations) and read
@@ -76,11 +78,12 @@
 // decides, where a real cluster (and models/replicaset) would prefer the pod
 // ready or created most recently. The bucket (2^55 to 2^56 ns after the epoch)
 // holds until about 2027-04-14, so such runs are deterministic on a given day
-// but may choose other pods when replayed after it. That is how the ctrlsim
-// binary built by `make build-upstream` runs the strategy today: a strategy
-// runs inside a bubble only from a test (synctest.Test needs a *testing.T),
-// until the ctrlsim library can run one inside a bubble itself (for instance
-// through testing.MainStart).
+// but may choose other pods when replayed after it. Only a strategy with
+// WallClock cleared runs that way: the ctrlsim binary built by `make
+// build-upstream` runs this one in a bubble, where the real date never
+// reaches a run (run/bubble obtains the *testing.T synctest.Test needs
+// through testing.MainStart, an internal API of the testing package that a
+// Go release may change; run/bubble's TestPlainBinary guards it).
 //
 // Inside a bubble what remains is what the bubble does not fix: the order of
 // runnable goroutines and map iteration. This host already serializes
