@@ -2,6 +2,7 @@ package upstreamrs_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ctrlsim/ctrlsim"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models/upstreamrs"
 	"github.com/ctrlsim/ctrlsim/run"
 	"github.com/ctrlsim/ctrlsim/workloads"
@@ -52,4 +54,27 @@ func TestLibraryRunsInABubble(t *testing.T) {
 	res, err := ctrlsim.Run(ctrlsim.RunConfig{Scenario: sc, Strategy: upstreamrs.Strategy(), Seed: 1, Out: t.TempDir()})
 	require.NoError(t, err)
 	require.Equal(t, want, res.Summary.Digest, "ctrlsim.Run ran another history than the bubble tests")
+}
+
+// TestLibraryChaosRunsBubblesAtOnce: a sweep runs several bubbles at once
+// (on the one T package bubble borrows), and its runs do not depend on how
+// many: the digests with four jobs are those with one.
+func TestLibraryChaosRunsBubblesAtOnce(t *testing.T) {
+	sweep := func(jobs int) []ctrlsim.ChaosRun {
+		res, err := ctrlsim.Chaos(context.Background(), ctrlsim.ChaosConfig{
+			Scenarios:  []string{"rs-scale-down-deletion-cost", "rs-self-heal"},
+			Strategies: []plugin.Strategy{upstreamrs.Strategy()},
+			Seeds:      []uint64{1, 2, 3, 4},
+			Jobs:       jobs,
+			Out:        t.TempDir(),
+		})
+		require.NoError(t, err)
+		return res.Runs
+	}
+	parallel, serial := sweep(4), sweep(1)
+	require.Len(t, parallel, 8)
+	for i, r := range parallel {
+		require.NotEqual(t, run.Fail, r.Verdict, "%+v", r)
+		require.Equal(t, serial[i].Digest, r.Digest, "%s seed %d", r.Scenario, r.Seed)
+	}
 }
