@@ -143,7 +143,17 @@ func Run(cfg Config) (*Result, error) {
 	cfg.SyncWallClock = true
 	var res *Result
 	var err error
-	if berr := bubble.Run(nil, func() { res, err = runWorld(cfg) }); berr != nil {
+	berr := bubble.Run(nil, func() { res, err = runWorld(cfg) })
+	if berr != nil && res != nil && err == nil {
+		// The run finished, and then the bubble did not end cleanly: hosted
+		// code left goroutines blocked (or one panicked). That is the
+		// controller's failure, reported with the run's seed like a panic.
+		res.Summary.Failures = append(res.Summary.Failures, sim.Failure{Actor: cfg.Strategy.Name, Kind: "bubble",
+			Seed: cfg.Seed, Message: berr.Error()})
+		res.Summary.Verdict = Fail
+		return res, nil
+	}
+	if berr != nil {
 		return nil, fmt.Errorf("scenario %s, strategy %s, seed %d: %w", cfg.Scenario.Name, cfg.Strategy.Name, cfg.Seed, berr)
 	}
 	return res, err

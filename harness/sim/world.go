@@ -83,7 +83,7 @@ type Outcome struct {
 // panicked or blocked outside the runtime. The run goes on without it.
 type Failure struct {
 	Actor   string        `json:"actor"`
-	Kind    string        `json:"kind"` // "panic" or "blocked"
+	Kind    string        `json:"kind"` // "panic", "blocked", or "bubble" (hosted goroutines outlived the run)
 	Time    time.Duration `json:"time"`
 	Seed    uint64        `json:"seed"`
 	Message string        `json:"message"`
