@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"fmt"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -69,13 +68,6 @@ type scaleInfo struct {
 var kindInfos = map[Kind]*kindInfo{}
 
 func register(k *kindInfo) { kindInfos[k.kind] = k }
-
-func infoOf(kind Kind) (*kindInfo, error) {
-	if k, ok := kindInfos[kind]; ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("apiserver: kind %q is not served", kind)
-}
 
 // KindOf returns the kind of a stored object's Go type.
 func KindOf(obj runtime.Object) Kind {

@@ -215,8 +215,14 @@ func (s *Server) update(st *store, req *Request) *Response {
 		st.info.copyStatus(obj, req.Object)
 		return s.replaceStatus(st, old, obj)
 	}
-	obj := copyOf(req.Object)
-	st.info.shareStatus(obj, old) // status changes only through the status subresource
+	return s.replaceSpec(st, old, copyOf(req.Object))
+}
+
+// replaceSpec stores obj, old as an update or a patch made it: the status
+// stays old's (it changes only through the status subresource), and what the
+// request left unset takes its default, as the real server decodes it.
+func (s *Server) replaceSpec(st *store, old, obj Object) *Response {
+	st.info.shareStatus(obj, old)
 	if st.info.defaults != nil {
 		st.info.defaults(obj)
 	}
@@ -325,16 +331,10 @@ func (s *Server) patch(st *store, req *Request) *Response {
 		st.info.shareStatus(obj, status) // status was freshly decoded: ours
 		return s.replaceStatus(st, old, obj)
 	case "":
-		st.info.shareStatus(obj, old)
-		if st.info.defaults != nil {
-			// As the real server decodes the patched object: a field the
-			// patch removed takes its default again.
-			st.info.defaults(obj)
-		}
+		return s.replaceSpec(st, old, obj) // a field the patch removed takes its default again
 	default:
 		return &Response{Err: apierrors.NewBadRequest("cannot patch subresource " + req.Subresource)}
 	}
-	return s.replace(st, old, obj)
 }
 
 func applyPatch(req *Request, cur any, into any) error {

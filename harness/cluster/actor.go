@@ -18,18 +18,15 @@ type onEventFunc func(typ watch.EventType, key string, obj, old apiserver.Object
 // by uid) take it that way. onSync, if not nil, runs after every (re)list.
 func actorHandler(fn onEventFunc, onSync func()) controller.Handler {
 	return controller.Handler{
-		OnAdd: func(obj apiserver.Object) { fn(watch.Added, podKey(obj), obj, nil) },
-		OnUpdate: func(old, cur apiserver.Object) {
-			key := podKey(cur)
-			if old.GetUID() != cur.GetUID() {
+		OnChange: func(typ watch.EventType, key string, obj, old apiserver.Object) {
+			if typ == watch.Modified && old.GetUID() != obj.GetUID() {
 				fn(watch.Deleted, key, old, old)
-				fn(watch.Added, key, cur, nil)
+				fn(watch.Added, key, obj, nil)
 				return
 			}
-			fn(watch.Modified, key, cur, old)
+			fn(typ, key, obj, old)
 		},
-		OnDelete: func(obj apiserver.Object) { fn(watch.Deleted, podKey(obj), obj, obj) },
-		OnSync:   onSync,
+		OnSync: onSync,
 	}
 }
 

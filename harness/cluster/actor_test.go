@@ -22,15 +22,15 @@ func TestActorHandler(t *testing.T) {
 		deliver func(h controller.Handler)
 		want    []string
 	}{
-		{"add", func(h controller.Handler) { h.OnAdd(pod("u1")) },
+		{"add", func(h controller.Handler) { h.OnChange(watch.Added, "default/web", pod("u1"), nil) },
 			[]string{"ADDED default/web u1 old="}},
-		{"update keeps the old object", func(h controller.Handler) { h.OnUpdate(pod("u1"), pod("u1")) },
+		{"update keeps the old object", func(h controller.Handler) { h.OnChange(watch.Modified, "default/web", pod("u1"), pod("u1")) },
 			[]string{"MODIFIED default/web u1 old=u1"}},
-		{"another uid under the name: a deletion and an addition", func(h controller.Handler) { h.OnUpdate(pod("u1"), pod("u2")) },
+		{"another uid under the name: a deletion and an addition", func(h controller.Handler) { h.OnChange(watch.Modified, "default/web", pod("u2"), pod("u1")) },
 			[]string{"DELETED default/web u1 old=u1", "ADDED default/web u2 old="}},
-		{"delete", func(h controller.Handler) { h.OnDelete(pod("u1")) },
+		{"delete", func(h controller.Handler) { h.OnChange(watch.Deleted, "default/web", pod("u1"), pod("u1")) },
 			[]string{"DELETED default/web u1 old=u1"}},
-		{"a cluster-scoped object's key is its name", func(h controller.Handler) { h.OnAdd(node) },
+		{"a cluster-scoped object's key is its name", func(h controller.Handler) { h.OnChange(watch.Added, "node-1", node, nil) },
 			[]string{"ADDED node-1 n old="}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

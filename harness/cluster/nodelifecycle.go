@@ -33,7 +33,6 @@ type NodeLifecycleController struct {
 
 type nodeHealth struct {
 	checkTok       uint64
-	reconcileAt    time.Duration
 	reconcileTok   uint64
 	reconciling    bool
 	markedNotReady bool

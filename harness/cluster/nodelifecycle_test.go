@@ -29,10 +29,6 @@ func hasTaint(key string, effect corev1.TaintEffect) func(*corev1.Node) bool {
 	}
 }
 
-func not(f func(*corev1.Node) bool) func(*corev1.Node) bool {
-	return func(n *corev1.Node) bool { return !f(n) }
-}
-
 // lossScenario: node-1 and node-2 are lost at 103 s; node-2's Node object is
 // deleted at 500 s; node-1 returns at 600 s.
 func lossScenario(t testing.TB) (*sim.World, *Cluster, *commits) {

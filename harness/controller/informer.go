@@ -23,6 +23,12 @@ type Handler struct {
 	OnAdd    func(obj apiserver.Object)
 	OnUpdate func(old, cur apiserver.Object)
 	OnDelete func(obj apiserver.Object)
+	// OnChange takes every change with the cache's key ("namespace/name",
+	// "name" for a cluster-scoped kind), for a handler that keys its own
+	// state by it and need not derive it again for every event: typ is
+	// Added, Modified or Deleted; old is nil for Added and, for Deleted, the
+	// object itself. It runs after OnAdd, OnUpdate or OnDelete.
+	OnChange func(typ watch.EventType, key string, obj, old apiserver.Object)
 	// OnSync runs after every list (the first and each relist) has been
 	// applied and its changes handed to the other functions: a point where
 	// the cache is complete, for actors that then look at all of it.
@@ -268,12 +274,19 @@ func (inf *Informer) apply(ev apiserver.Event) {
 	switch ev.Type {
 	case watch.Added, watch.Modified:
 		inf.store(k, i, obj, old)
+		typ := watch.Modified
+		if !had {
+			typ = watch.Added
+		}
 		for _, h := range inf.handlers {
 			switch {
 			case !had && h.OnAdd != nil:
 				h.OnAdd(obj)
 			case had && h.OnUpdate != nil:
 				h.OnUpdate(old, obj)
+			}
+			if h.OnChange != nil {
+				h.OnChange(typ, k, obj, old)
 			}
 		}
 	case watch.Deleted:
@@ -284,6 +297,9 @@ func (inf *Informer) apply(ev apiserver.Event) {
 		for _, h := range inf.handlers {
 			if h.OnDelete != nil {
 				h.OnDelete(obj)
+			}
+			if h.OnChange != nil {
+				h.OnChange(watch.Deleted, k, obj, obj)
 			}
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 func testServer(latency, watchDelay time.Duration) (*sim.World, *apiserver.Server) {
@@ -310,4 +311,37 @@ func TestInformerOnAnEmptyServerMissesNothing(t *testing.T) {
 	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("early", nil)})
 	w.RunUntil(time.Second)
 	assert.Equal(t, []string{"sync", "add early"}, log)
+}
+
+// OnChange hands over the cache's key with every change, the informer's own
+// ("name" for a cluster-scoped kind), with the same old objects the other
+// functions get.
+func TestInformerOnChangeGivesTheCacheKey(t *testing.T) {
+	w, api := testServer(time.Millisecond, time.Millisecond)
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Pods, Object: pod("a", nil)})
+	api.Serve(&apiserver.Request{Verb: apiserver.Create, Kind: apiserver.Nodes,
+		Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-1"}}})
+	ctx := NewContext("ctl", api)
+	var log []string
+	for _, kind := range []apiserver.Kind{apiserver.Pods, apiserver.Nodes} {
+		ctx.Informer(kind).AddHandler(Handler{OnChange: func(typ watch.EventType, key string, obj, old apiserver.Object) {
+			s := string(typ) + " " + key
+			if old != nil {
+				s += " old=" + old.GetResourceVersion()
+			}
+			log = append(log, s)
+		}})
+		ctx.Informer(kind).Start()
+	}
+	w.RunUntil(time.Second)
+	a := api.Serve(&apiserver.Request{Verb: apiserver.Get, Kind: apiserver.Pods, Name: "a"}).Object
+	b := a.DeepCopyObject().(*corev1.Pod)
+	b.Labels = map[string]string{"x": "y"}
+	api.Serve(&apiserver.Request{Verb: apiserver.Update, Kind: apiserver.Pods, Name: "a", Object: b})
+	api.Serve(&apiserver.Request{Verb: apiserver.Delete, Kind: apiserver.Pods, Name: "a"})
+	w.RunUntil(2 * time.Second)
+	rv := a.GetResourceVersion()
+	require.Len(t, log, 4)
+	assert.Equal(t, []string{"ADDED default/a", "ADDED node-1", "MODIFIED default/a old=" + rv}, log[:3])
+	assert.Regexp(t, `^DELETED default/a old=\d+$`, log[3])
 }

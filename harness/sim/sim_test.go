@@ -132,8 +132,12 @@ func TestPanicBecomesFailureOfTheGroupAndRunGoesOn(t *testing.T) {
 	assert.Equal(t, 30, goodTicks, "other controllers keep running")
 }
 
-func TestBlockingOutsideTheRuntimeIsReported(t *testing.T) {
-	w := New(5, Limits{BlockTimeout: 200 * time.Millisecond})
+// runStuck runs a World (seed 5) whose one coroutine blocks outside the
+// runtime a minute in, and checks that the World reports it. The caller
+// closes the returned channel to let the abandoned coroutine go.
+func runStuck(t *testing.T, limits Limits) (Outcome, chan struct{}) {
+	t.Helper()
+	w := New(5, limits)
 	g := w.NewGroup("stuck-controller")
 	never := make(chan struct{})
 	g.Go("worker", func() {
@@ -145,6 +149,11 @@ func TestBlockingOutsideTheRuntimeIsReported(t *testing.T) {
 	require.Len(t, w.Failures(), 1)
 	assert.Equal(t, "stuck-controller/worker", w.Failures()[0].Actor)
 	assert.Equal(t, time.Minute, w.Failures()[0].Time)
+	return out, never
+}
+
+func TestBlockingOutsideTheRuntimeIsReported(t *testing.T) {
+	out, never := runStuck(t, Limits{BlockTimeout: 200 * time.Millisecond})
 	assert.Contains(t, out.Reason, "seed 5")
 	close(never)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // busyWorld is a run with coroutines, events at many instants and random
@@ -88,18 +87,7 @@ func TestSyncWallClockIdleTimeStaysFree(t *testing.T) {
 
 func TestSyncWallClockBlockingIsReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := New(5, Limits{SyncWallClock: true})
-		g := w.NewGroup("stuck-controller")
-		never := make(chan struct{}) // of the bubble: a durable block
-		g.Go("worker", func() {
-			w.Sleep(time.Minute)
-			<-never
-		})
-		out := w.Run()
-		assert.Equal(t, Blocked, out.Verdict)
-		require.Len(t, w.Failures(), 1)
-		assert.Equal(t, "stuck-controller/worker", w.Failures()[0].Actor)
-		assert.Equal(t, time.Minute, w.Failures()[0].Time)
+		_, never := runStuck(t, Limits{SyncWallClock: true}) // its channel is the bubble's: a durable block
 		// BlockTimeout (10s by default, in ticks of a quarter) of the
 		// bubble's time, none of the real one.
 		assert.WithinRange(t, time.Now(), Epoch.Add(time.Minute+10*time.Second), Epoch.Add(time.Minute+12500*time.Millisecond))
