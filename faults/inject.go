@@ -648,8 +648,8 @@ func (in *Injector) controllerFault(f *Fault) (func() error, string, error) {
 				setDelays(now, def)
 			})
 		case WatchDrop:
-			for _, inf := range ctx.Informers() {
-				if wt := inf.Watcher(); wt != nil && !wt.Closed() {
+			for _, wt := range ctx.Watchers() {
+				{
 					var err error = apierrors.NewInternalError(fmt.Errorf("watch connection dropped (injected)"))
 					if f.Gone {
 						err = apierrors.NewResourceExpired("too old resource version (injected)")
@@ -701,10 +701,8 @@ func (in *Injector) controllerFault(f *Fault) (func() error, string, error) {
 }
 
 func setDelays(ctx *controller.Context, d apiserver.Dist) {
-	for _, inf := range ctx.Informers() {
-		if wt := inf.Watcher(); wt != nil {
-			wt.SetDelay(d)
-		}
+	for _, wt := range ctx.Watchers() {
+		wt.SetDelay(d)
 	}
 }
 

@@ -155,3 +155,28 @@ func (k *kindInfo) copyStatus(dst, src Object) {
 		reflect.ValueOf(k.status(dst)).Elem().Set(c.Elem())
 	}
 }
+
+// Resource is the kind's resource name ("pods"), as in a REST path.
+func Resource(kind Kind) string {
+	if k, ok := kindInfos[kind]; ok {
+		return k.plural
+	}
+	return ""
+}
+
+// KindFor returns the kind served at a group, version and resource, as a REST
+// path names it ("apps", "v1", "replicasets").
+func KindFor(gvr schema.GroupVersionResource) (Kind, bool) {
+	for _, kind := range Kinds {
+		if k := kindInfos[kind]; k.gv == gvr.GroupVersion() && k.plural == gvr.Resource {
+			return kind, true
+		}
+	}
+	return "", false
+}
+
+// HasScale reports whether the kind serves the scale subresource.
+func HasScale(kind Kind) bool {
+	k, ok := kindInfos[kind]
+	return ok && k.scale != nil
+}

@@ -18,6 +18,7 @@ type Context struct {
 	group     *sim.Group
 	rand      *rand.Rand
 	informers map[apiserver.Kind]*Informer
+	watchers  []*apiserver.Watcher // opened by hosted code (package host)
 	client    *Client
 	// Skew is added to Now: a controller whose clock is off (a fault).
 	Skew time.Duration
@@ -80,11 +81,34 @@ func (c *Context) Failed() bool { return c.group.Failed() }
 // controller. Start a new instance in a new Context to restart it.
 func (c *Context) Kill() {
 	c.group.Halt()
+	for _, wt := range c.Watchers() {
+		wt.Stop()
+	}
+}
+
+// AddWatcher makes a watch opened outside the context's informers (by hosted
+// code, through package host) the controller's: faults that delay or drop a
+// controller's watches reach it, and Kill stops it.
+func (c *Context) AddWatcher(wt *apiserver.Watcher) {
+	c.watchers = slices.DeleteFunc(c.watchers, (*apiserver.Watcher).Closed)
+	c.watchers = append(c.watchers, wt)
+}
+
+// Watchers are the controller's open watches: its informers', in kind
+// order, then those added with AddWatcher, in the order they were opened.
+func (c *Context) Watchers() []*apiserver.Watcher {
+	var out []*apiserver.Watcher
 	for _, kind := range sortedKinds(c.informers) {
-		if wt := c.informers[kind].watch; wt != nil {
-			wt.Stop()
+		if wt := c.informers[kind].watch; wt != nil && !wt.Closed() {
+			out = append(out, wt)
 		}
 	}
+	for _, wt := range c.watchers {
+		if !wt.Closed() {
+			out = append(out, wt)
+		}
+	}
+	return out
 }
 
 // Group is the controller's coroutines (to stall them: a fault).

@@ -26,6 +26,7 @@ type Group struct {
 	halted bool          // Halt was called: a crash injected from outside, not a failure
 	frozen time.Duration // until then, no coroutine of the group runs (Freeze)
 	onFail []func(Failure)
+	onHalt []func()
 }
 
 // NewGroup returns an empty group of coroutines.
@@ -39,6 +40,11 @@ func (g *Group) Failed() bool { return g.failed }
 // do not run.
 func (g *Group) Halt() {
 	g.halted = true
+	hooks := g.onHalt
+	g.onHalt = nil
+	for _, fn := range hooks {
+		fn()
+	}
 	for _, q := range append([]*Proc(nil), g.procs...) {
 		q.kill()
 	}
@@ -48,6 +54,13 @@ func (g *Group) Halt() {
 // run before then waits until then (a stalled process: a long GC pause, a
 // starved CPU). Events delivered to the group's handlers still arrive.
 func (g *Group) Freeze(until time.Duration) { g.frozen = max(g.frozen, until) }
+
+// FrozenUntil is the virtual time a Freeze lasts until (zero if never frozen).
+func (g *Group) FrozenUntil() time.Duration { return g.frozen }
+
+// OnHalt registers fn to run when the group is halted (a host stops the
+// goroutines it runs outside the World's coroutines there).
+func (g *Group) OnHalt(fn func()) { g.onHalt = append(g.onHalt, fn) }
 
 // Dead reports whether the group has stopped: it failed or was halted.
 func (g *Group) Dead() bool { return g.failed || g.halted }

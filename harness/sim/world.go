@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
+	"testing/synctest"
 	"time"
 )
 
@@ -121,6 +122,12 @@ type World struct {
 	// closes quit when it returns.
 	advance chan time.Time
 	quit    chan struct{}
+
+	// Hosted code (goroutines of the bubble that are not coroutines) wakes
+	// the World through interrupt; see Interrupt.
+	interrupt   chan struct{}
+	onInterrupt []func()
+	onClose     []func()
 }
 
 // New returns a World at virtual time zero.
@@ -128,7 +135,51 @@ func New(seed uint64, limits Limits) *World {
 	if limits.BlockTimeout == 0 {
 		limits.BlockTimeout = 10 * time.Second
 	}
-	return &World{seed: seed, streams: NewStreams(seed), limits: limits, procs: map[*Proc]struct{}{}}
+	w := &World{seed: seed, streams: NewStreams(seed), limits: limits, procs: map[*Proc]struct{}{}}
+	if limits.SyncWallClock {
+		// Made here, inside the bubble, so that waiting on it is durable.
+		w.interrupt = make(chan struct{}, 1)
+	}
+	return w
+}
+
+// Interrupt tells the World that hosted code has work for it (a request
+// sent). It may be called from any goroutine of the bubble, while the World
+// is idle, asleep between events or waiting in synctest.Wait: the World,
+// sleeping the wall clock toward its next event, stops at the wall clock's
+// instant and runs the OnInterrupt handlers there, as an event of that
+// virtual time. Only under SyncWallClock; elsewhere it does nothing.
+func (w *World) Interrupt() {
+	if w.interrupt == nil {
+		return
+	}
+	select {
+	case w.interrupt <- struct{}{}:
+	default: // one pending wake-up is enough
+	}
+}
+
+// OnInterrupt registers fn to run (as an event) after Interrupt. Under
+// SyncWallClock the World also runs it once whenever the wall clock reaches
+// an event's time, after the hosted goroutines woken at that instant have
+// settled (synctest.Wait), before the event: hosted timers and the World's
+// events that fall on one instant are ordered the same way every run.
+func (w *World) OnInterrupt(fn func()) { w.onInterrupt = append(w.onInterrupt, fn) }
+
+// OnClose registers fn to run when the run ends (Close), before coroutines
+// are killed: a host stops its hosted code there.
+func (w *World) OnClose(fn func()) { w.onClose = append(w.onClose, fn) }
+
+// SyncsWallClock reports whether the World runs with Limits.SyncWallClock.
+func (w *World) SyncsWallClock() bool { return w.interrupt != nil }
+
+// Hosting reports whether hosted code is registered (OnInterrupt).
+func (w *World) Hosting() bool { return len(w.onInterrupt) > 0 }
+
+func (w *World) runInterrupts() {
+	for _, fn := range w.onInterrupt {
+		fn()
+	}
 }
 
 // Seed is the root seed.
@@ -226,8 +277,7 @@ func (w *World) Run() Outcome {
 		case t := <-w.advance: // nil, never ready, unless SyncWallClock
 			// This goroutine sleeps, not the loop's: a ticker nobody waits on
 			// does not fire, so virtual time stays free of watchdog wake-ups.
-			time.Sleep(time.Until(t))
-			w.advance <- t
+			w.advance <- sleepUntil(t, w.interrupt)
 			last, still = w.progress.Load(), 0
 		case <-tick.C:
 			p := w.progress.Load()
@@ -262,47 +312,141 @@ func (w *World) loop() Outcome {
 		if w.stopped != "" {
 			return Outcome{Verdict: Stopped, Reason: w.stopped, Now: w.now, Events: w.events}
 		}
-		if w.queue.Len() == 0 {
+		if w.queue.Len() == 0 && !w.Hosting() {
 			return Outcome{Verdict: Idle, Now: w.now, Events: w.events}
 		}
 		if w.limits.MaxEvents > 0 && w.events >= w.limits.MaxEvents {
 			return Outcome{Verdict: Runaway, Reason: fmt.Sprintf("more than %d events", w.limits.MaxEvents), Now: w.now, Events: w.events}
 		}
-		if w.limits.MaxTime > 0 && w.queue.peek().at > w.limits.MaxTime {
+		if w.queue.Len() > 0 && w.limits.MaxTime > 0 && w.queue.peek().at > w.limits.MaxTime {
 			return Outcome{Verdict: Runaway, Reason: fmt.Sprintf("virtual time passed %v", w.limits.MaxTime), Now: w.now, Events: w.events}
 		}
 		if w.advance != nil {
-			if next := w.queue.peek().at; next > w.now && !w.syncWallClock(next) {
+			if !w.hostedStep() {
 				return Outcome{Verdict: Blocked}
+			}
+			if w.queue.Len() == 0 {
+				// Hosted code had nothing more to say before MaxTime (or,
+				// without a limit, the World is idle).
+				return Outcome{Verdict: Idle, Now: w.now, Events: w.events}
+			}
+			if w.queue.peek().at > w.now {
+				continue // an interrupt handler ran and may have queued earlier events
 			}
 		}
 		w.Step()
 	}
 }
 
-// syncWallClock moves the bubble's clock to virtual time t, and reports
-// false if Run has returned meanwhile.
-func (w *World) syncWallClock(t time.Duration) bool {
+// hostedStep moves the bubble's clock toward the next event (or, with an
+// empty queue and hosted code, toward MaxTime). If hosted code interrupts
+// on the way, the World's clock stops at that instant and the interrupt
+// handlers run there. It reports false if Run has returned meanwhile.
+func (w *World) hostedStep() bool {
+	next := w.limits.MaxTime
+	if w.queue.Len() > 0 {
+		next = w.queue.peek().at
+	} else if next == 0 {
+		return true
+	}
+	if next > w.now {
+		reached, ok := w.syncWallClock(next)
+		if !ok {
+			return false
+		}
+		if reached < next {
+			w.now = reached
+			w.interrupted()
+			return true
+		}
+		w.now = next
+	}
+	if w.Hosting() {
+		// Hosted timers due at this very instant fire with the World's own
+		// wake-up; let them settle, then serve what they sent before the
+		// World's event.
+		synctest.Wait()
+		select {
+		case <-w.interrupt:
+			w.interrupted()
+		default:
+		}
+	}
+	return true
+}
+
+// interrupted runs the interrupt handlers as one event at the current time.
+func (w *World) interrupted() {
+	select {
+	case <-w.interrupt: // consumed: the handlers serve everything pending
+	default:
+	}
+	w.events++
+	w.progress.Store(w.events)
+	w.runInterrupts()
+}
+
+// syncWallClock moves the bubble's clock to virtual time t, or less if
+// hosted code interrupts: it returns the virtual time reached, and false if
+// Run has returned meanwhile.
+func (w *World) syncWallClock(t time.Duration) (time.Duration, bool) {
 	wall := Epoch.Add(t)
 	if t-w.now < w.limits.BlockTimeout/4 {
 		// Shorter than the watchdog's tick: sleep here, the cheapest way
 		// (at most one tick fires meanwhile, and an event runs between any
 		// two, so the watchdog sees progress).
-		time.Sleep(time.Until(wall))
-		return true
+		return sleepUntil(wall, w.interrupt).Sub(Epoch), true
 	}
 	// Longer: Run's goroutine sleeps, so that its ticker, which nobody then
 	// waits on, does not fire every tick of the gap.
 	select {
 	case w.advance <- wall:
 	case <-w.quit:
-		return false
+		return 0, false
 	}
 	select {
-	case <-w.advance:
-		return true
+	case reached := <-w.advance:
+		return reached.Sub(Epoch), true
 	case <-w.quit:
-		return false
+		return 0, false
+	}
+}
+
+// sleepUntil sleeps the bubble's clock to wall, or until interrupt is ready
+// (a nil channel never is), and returns the time reached. It leaves the
+// interrupt's value for the caller to take.
+func sleepUntil(wall time.Time, interrupt chan struct{}) time.Time {
+	if interrupt == nil {
+		time.Sleep(time.Until(wall))
+		return wall
+	}
+	select {
+	case <-interrupt:
+		// Put it back: the loop consumes it when it runs the handlers.
+		select {
+		case interrupt <- struct{}{}:
+		default:
+		}
+		if now := time.Now(); now.Before(wall) {
+			return now
+		}
+		return wall
+	default:
+	}
+	timer := time.NewTimer(time.Until(wall))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return wall
+	case <-interrupt:
+		select {
+		case interrupt <- struct{}{}:
+		default:
+		}
+		if now := time.Now(); now.Before(wall) {
+			return now
+		}
+		return wall
 	}
 }
 
@@ -310,6 +454,11 @@ func (w *World) syncWallClock(t time.Duration) bool {
 // goroutines behind. Run calls it; tests that drive a World with Step call it
 // themselves.
 func (w *World) Close() {
+	hooks := w.onClose
+	w.onClose = nil
+	for _, fn := range hooks {
+		fn()
+	}
 	for len(w.procs) > 0 {
 		// Kill in creation order so that deferred code in controllers runs in a
 		// deterministic order.
