@@ -28,6 +28,7 @@ var layers = [][]string{
 	{"harness/cluster"},
 	{"harness/check"},
 	{"harness/plugin"},
+	{"harness/host"},
 	{"models"},
 	{"workloads", "faults"},
 	{"run"},
