@@ -1,0 +1,177 @@
+// Package kcm runs upstream's own workload controllers — the code of
+// kube-controller-manager, k8s.io/kubernetes v1.36.3, unmodified — under
+// ctrlsim, through package host: the ReplicaSet, ReplicationController,
+// Deployment, StatefulSet and DaemonSet controllers, each built with its
+// upstream constructor and run with its upstream Run, on client-go clients
+// whose transport is the simulated API server, with informers that list in
+// key order, in virtual time.
+//
+// It is a module of its own so that the main module never depends on
+// k8s.io/kubernetes. Build a ctrlsim binary with these strategies with
+// `make build-kcm` (bin/ctrlsim-kcm), or use Strategies from a module of
+// your own.
+//
+// The strategies:
+//
+//   - kcm: every workload kind by upstream's code (the HPA stays the model:
+//     upstream's needs a metrics API and a discovery-backed scale client);
+//   - kcm-replicaset, kcm-replicationcontroller, kcm-deployment,
+//     kcm-statefulset, kcm-daemonset: the "upstream" models with that one
+//     kind replaced by upstream's code, under the model's controller name,
+//     so that a run compares request by request with the model's (the
+//     differential tests).
+package kcm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/ctrlsim/ctrlsim/harness/apiserver"
+	"github.com/ctrlsim/ctrlsim/harness/host"
+	"github.com/ctrlsim/ctrlsim/harness/plugin"
+	"github.com/ctrlsim/ctrlsim/models"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
+	"k8s.io/kubernetes/pkg/controller/daemon"
+	"k8s.io/kubernetes/pkg/controller/deployment"
+	"k8s.io/kubernetes/pkg/controller/replicaset"
+	"k8s.io/kubernetes/pkg/controller/replication"
+	"k8s.io/kubernetes/pkg/controller/statefulset"
+)
+
+// Resync is the informers' resync period. kube-controller-manager draws one
+// between 12 and 24 hours (--min-resync-period) from the global math/rand;
+// a run fixes it at the lower bound.
+const Resync = 12 * time.Hour
+
+// Controller is one of upstream's controllers: the kind it manages and how
+// kube-controller-manager starts it (with its default worker count).
+type Controller struct {
+	Kind apiserver.Kind
+	Name string // its kube-controller-manager name
+	Main host.Main
+}
+
+// Controllers are the upstream controllers this package hosts.
+var Controllers = []Controller{
+	{apiserver.ReplicaSets, "replicaset-controller", run(5, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
+		return replicaset.NewReplicaSetController(ctx, f.Apps().V1().ReplicaSets(), f.Core().V1().Pods(), c, replicaset.BurstReplicas), nil
+	})},
+	{apiserver.ReplicationControllers, "replicationcontroller-controller", run(5, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
+		return replication.NewReplicationManager(ctx, f.Core().V1().Pods(), f.Core().V1().ReplicationControllers(), c, replication.BurstReplicas), nil
+	})},
+	{apiserver.Deployments, "deployment-controller", run(5, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
+		return deployment.NewDeploymentController(ctx, f.Apps().V1().Deployments(), f.Apps().V1().ReplicaSets(), f.Core().V1().Pods(), c)
+	})},
+	{apiserver.StatefulSets, "statefulset-controller", run(5, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
+		return statefulset.NewStatefulSetController(ctx, f.Core().V1().Pods(), f.Apps().V1().StatefulSets(),
+			f.Core().V1().PersistentVolumeClaims(), f.Apps().V1().ControllerRevisions(), c), nil
+	})},
+	{apiserver.DaemonSets, "daemonset-controller", run(2, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
+		return daemon.NewDaemonSetsController(ctx, f.Apps().V1().DaemonSets(), f.Apps().V1().ControllerRevisions(),
+			f.Core().V1().Pods(), f.Core().V1().Nodes(), c, flowcontrol.NewBackOff(time.Second, 15*time.Minute))
+	})},
+}
+
+// runner is what every upstream controller has: Run(ctx, workers).
+type runner interface {
+	Run(ctx context.Context, workers int)
+}
+
+// run is kube-controller-manager's start-up of one controller: clients from
+// the config, a shared informer factory, the controller, the factory
+// started, Run with its workers until the context ends.
+func run(workers int, build func(context.Context, informers.SharedInformerFactory, kubernetes.Interface) (runner, error)) host.Main {
+	return func(ctx context.Context, config *rest.Config) error {
+		client, err := kubernetes.NewForConfig(config)
+		if err != nil {
+			return err
+		}
+		factory := host.NewSharedInformerFactory(client, Resync)
+		c, err := build(ctx, factory, client)
+		if err != nil {
+			return err
+		}
+		factory.Start(ctx.Done())
+		c.Run(ctx, workers)
+		factory.Shutdown()
+		return nil
+	}
+}
+
+// Lookup returns the upstream controller for kind.
+func Lookup(kind apiserver.Kind) (Controller, bool) {
+	i := slices.IndexFunc(Controllers, func(c Controller) bool { return c.Kind == kind })
+	if i < 0 {
+		return Controller{}, false
+	}
+	return Controllers[i], true
+}
+
+// Replace returns st with the controllers of kinds run by upstream's code,
+// under the names st gives them (so that requests draw the same latencies
+// as st's, and runs compare request by request).
+func Replace(st plugin.Strategy, kinds ...apiserver.Kind) plugin.Strategy {
+	out := st
+	out.Controllers = slices.Clone(st.Controllers)
+	for _, kind := range kinds {
+		up, ok := Lookup(kind)
+		if !ok {
+			panic(fmt.Sprintf("kcm: no upstream controller for %s", kind))
+		}
+		i := slices.IndexFunc(out.Controllers, func(c plugin.Controller) bool { return slices.Contains(c.Kinds, kind) })
+		if i < 0 {
+			panic(fmt.Sprintf("kcm: strategy %s has no %s controller to replace", st.Name, kind))
+		}
+		c := out.Controllers[i]
+		out.Controllers[i] = host.Controller(c.Name, c.Kinds, up.Main)
+	}
+	out.WallClock = true
+	return out
+}
+
+// Strategies are the strategies of this package (see the package comment).
+func Strategies() []plugin.Strategy {
+	up, err := models.Lookup("upstream")
+	if err != nil {
+		panic(err)
+	}
+	var kinds []apiserver.Kind
+	var out []plugin.Strategy
+	for _, c := range Controllers {
+		kinds = append(kinds, c.Kind)
+		st := Replace(up, c.Kind)
+		st.Name = "kcm-" + kindName(c.Kind)
+		st.Summary = fmt.Sprintf("upstream's own %s controller (k8s.io/kubernetes v1.36.3, unmodified, hosted); the other kinds as the upstream models", c.Kind)
+		out = append(out, st)
+	}
+	all := Replace(up, kinds...)
+	for i, c := range all.Controllers {
+		if up, ok := Lookup(c.Kinds[0]); ok {
+			all.Controllers[i].Name = up.Name
+		}
+	}
+	all.Name = "kcm"
+	all.Summary = "kube-controller-manager's own workload controllers (k8s.io/kubernetes v1.36.3, unmodified, hosted); the HPA as the upstream model"
+	return append([]plugin.Strategy{all}, out...)
+}
+
+func kindName(k apiserver.Kind) string {
+	switch k {
+	case apiserver.ReplicaSets:
+		return "replicaset"
+	case apiserver.ReplicationControllers:
+		return "replicationcontroller"
+	case apiserver.Deployments:
+		return "deployment"
+	case apiserver.StatefulSets:
+		return "statefulset"
+	case apiserver.DaemonSets:
+		return "daemonset"
+	}
+	return string(k)
+}
