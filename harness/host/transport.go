@@ -30,6 +30,9 @@ import (
 type restCall struct {
 	req   *apiserver.Request
 	watch *apiserver.WatchOptions
+	// initialEvents: a watch-list (sendInitialEvents=true), client-go's
+	// default way to fill an informer since v1.35.
+	initialEvents bool
 	now   *http.Response // answered without the simulation
 	// key orders the calls that arrive while hosted code runs: it is made
 	// from what was asked, never from when or by which goroutine.
@@ -78,8 +81,9 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 			return answer(hr, err)
 		}
 		if isTrue(q.Get("watch")) {
-			return &restCall{key: key, watch: &apiserver.WatchOptions{Client: client, Kind: kind, Namespace: p.namespace,
-				Labels: ls, Fields: fs, ResourceVersion: q.Get("resourceVersion")}}
+			return &restCall{key: key, initialEvents: isTrue(q.Get("sendInitialEvents")),
+				watch: &apiserver.WatchOptions{Client: client, Kind: kind, Namespace: p.namespace,
+					Labels: ls, Fields: fs, ResourceVersion: q.Get("resourceVersion")}}
 		}
 		req.Verb, req.LabelSelector, req.FieldSelector, req.ResourceVersion = apiserver.List, ls, fs, q.Get("resourceVersion")
 	case http.MethodPost:

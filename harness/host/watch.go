@@ -99,7 +99,23 @@ func (h *Host) openWatch(c *call) {
 	st := c.st
 	st.key = c.rc.key
 	h.streams = append(h.streams, st)
-	st.wt = h.api.Watch(*c.rc.watch, func(ev apiserver.Event) {
+	opts := *c.rc.watch
+	if c.rc.initialEvents {
+		// The state now, as ADDED events in key order, then a bookmark that
+		// says the initial events are over; the watch goes on from there.
+		list := h.api.Serve(&apiserver.Request{Client: opts.Client, Verb: apiserver.List, Kind: opts.Kind,
+			Namespace: opts.Namespace, LabelSelector: opts.Labels, FieldSelector: opts.Fields})
+		if list.Err != nil {
+			h.deliver(func() { c.done <- errorResponse(c.hr, list.Err) })
+			return
+		}
+		for _, o := range list.Items {
+			st.push(watchEvent(watch.Added, o))
+		}
+		st.push(initialEventsEnd(opts.Kind, list.ResourceVersion))
+		opts.ResourceVersion = list.ResourceVersion
+	}
+	st.wt = h.api.Watch(opts, func(ev apiserver.Event) {
 		h.deliver(func() { st.event(ev) })
 	})
 	h.ctx.AddWatcher(st.wt)
@@ -130,6 +146,14 @@ func (st *stream) event(ev apiserver.Event) {
 func watchEvent(typ watch.EventType, obj runtime.Object) []byte {
 	b, _ := json.Marshal(&metav1.WatchEvent{Type: string(typ), Object: runtime.RawExtension{Raw: encodeObject(obj)}})
 	return b
+}
+
+// initialEventsEnd is the bookmark that ends a watch-list's initial events.
+func initialEventsEnd(kind apiserver.Kind, rv string) []byte {
+	obj := apiserver.NewObject(kind)
+	obj.SetResourceVersion(rv)
+	obj.SetAnnotations(map[string]string{metav1.InitialEventsAnnotationKey: "true"})
+	return watchEvent(watch.Bookmark, obj)
 }
 
 func deleteStream(list []*stream, st *stream) []*stream {
