@@ -277,6 +277,7 @@ Exit codes: 0 pass, 1 a check or a controller failed, 2 bad input,
 		newChaosCmd(set),
 		newMergeCmd(),
 		newCompareCmd(set),
+		newDiffCmd(set),
 		newReplayCmd(set),
 		newShrinkCmd(set),
 	)
