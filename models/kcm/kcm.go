@@ -91,7 +91,7 @@ func run(workers int, build func(context.Context, informers.SharedInformerFactor
 		if err != nil {
 			return err
 		}
-		factory := informers.NewSharedInformerFactory(client, Resync)
+		factory := host.NewSharedInformerFactory(client, Resync)
 		c, err := build(ctx, factory, client)
 		if err != nil {
 			return err
