@@ -8,12 +8,17 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: bench-compare readme-plot all build build-upstream test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
+.PHONY: bench-compare readme-plot all build build-kcm build-upstream test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
 
 all: lint test build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/ctrlsim
+
+# ctrlsim with kube-controller-manager's own workload controllers as the
+# strategies kcm and kcm-<kind> (a nested module: it needs k8s.io/kubernetes).
+build-kcm:
+	cd models/kcm && $(GO) build -ldflags '$(LDFLAGS)' -o ../../bin/ctrlsim-kcm ./cmd/ctrlsim
 
 # ctrlsim with upstream's own ReplicaSet controller as the strategy
 # upstream-replicaset (a nested module: it needs k8s.io/kubernetes).

@@ -16,7 +16,9 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 )
 
 // Main is a hosted controller's program: what its main function does once it
@@ -48,10 +50,11 @@ type Host struct {
 	closed   bool
 
 	// The World's side only.
-	streams []*stream
-	held    []func() // deliveries held while the controller is stalled
-	holding bool
-	stopped bool
+	streams  []*stream
+	inflight []*call  // sent to the API server, not yet answered
+	held     []func() // deliveries held while the controller is stalled
+	holding  bool
+	stopped  bool
 }
 
 // call is one request of hosted code waiting for the World.
@@ -77,7 +80,10 @@ func Start(ctx *controller.Context, main Main) *Host {
 	w.OnInterrupt(h.settle)
 	w.OnClose(h.close)
 	ctx.Group().OnHalt(h.close)
-	hctx, cancel := context.WithCancel(context.WithValue(context.Background(), hostKey{}, h))
+	// Hosted code logs through the context's logger (klog.FromContext):
+	// quiet, as a run's output is its results. Code that logs through
+	// klog's globals is the binary's to silence (see models/kcm).
+	hctx, cancel := context.WithCancel(klog.NewContext(context.WithValue(context.Background(), hostKey{}, h), logr.Discard()))
 	h.cancel = cancel
 	config := &rest.Config{
 		Host:      "https://ctrlsim.invalid",
@@ -204,7 +210,9 @@ func (h *Host) serve(c *call) {
 	case c.rc.watch != nil:
 		h.openWatch(c)
 	default:
+		h.inflight = append(h.inflight, c)
 		h.api.Do(c.rc.req, func(resp *apiserver.Response) {
+			h.inflight = slices.DeleteFunc(h.inflight, func(x *call) bool { return x == c })
 			h.deliver(func() { c.done <- encodeResponse(c.hr, c.rc.req, resp) })
 		})
 	}
@@ -261,9 +269,14 @@ func (h *Host) close() {
 			st.wt.Stop()
 		}
 	}
-	for _, c := range calls {
+	// Requests still waiting get an error, in-flight ones included: hosted
+	// code often sends with context.TODO(), which no cancel reaches, and a
+	// goroutine left waiting would keep the bubble from ending. (Nothing of
+	// this instance reaches the simulation any more: it is dead.)
+	for _, c := range append(calls, h.inflight...) {
 		if c.done != nil {
 			c.done <- errorResponse(c.hr, errHostStopped)
 		}
 	}
+	h.inflight = nil
 }

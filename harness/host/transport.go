@@ -33,7 +33,7 @@ type restCall struct {
 	// initialEvents: a watch-list (sendInitialEvents=true), client-go's
 	// default way to fill an informer since v1.35.
 	initialEvents bool
-	now   *http.Response // answered without the simulation
+	now           *http.Response // answered without the simulation
 	// key orders the calls that arrive while hosted code runs: it is made
 	// from what was asked, never from when or by which goroutine.
 	key string

@@ -24,7 +24,10 @@ package kcm
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
+	"k8s.io/klog/v2"
 	"slices"
 	"time"
 
@@ -174,4 +177,17 @@ func kindName(k apiserver.Kind) string {
 		return "daemonset"
 	}
 	return string(k)
+}
+
+// Upstream's controllers also log through klog's global logger (and
+// HandleError): a ctrlsim binary's output is its results, so this package
+// silences klog (severities below FATAL). A program that wants the logs can
+// set klog's output again after importing it.
+func init() {
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	_ = fs.Set("logtostderr", "false")
+	_ = fs.Set("alsologtostderr", "false")
+	_ = fs.Set("stderrthreshold", "FATAL")
+	klog.SetOutput(io.Discard)
 }
