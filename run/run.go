@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -20,6 +21,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/check"
 	"github.com/ctrlsim/ctrlsim/harness/cluster"
 	"github.com/ctrlsim/ctrlsim/harness/history"
+	"github.com/ctrlsim/ctrlsim/harness/host"
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
@@ -137,6 +139,11 @@ type Result struct {
 // A strategy with WallClock runs inside a testing/synctest bubble with
 // SyncWallClock (package bubble), unless the caller set SyncWallClock.
 func Run(cfg Config) (*Result, error) {
+	if cfg.Strategy.WallClock {
+		hosted.Lock()
+		defer hosted.Unlock()
+		host.SeedGlobalRand(cfg.Seed)
+	}
 	if !cfg.Strategy.WallClock || cfg.SyncWallClock {
 		return runWorld(cfg)
 	}
@@ -158,6 +165,14 @@ func Run(cfg Config) (*Result, error) {
 	}
 	return res, err
 }
+
+// hosted serializes the runs of strategies with WallClock in a process:
+// hosted code draws from math/rand's global functions (a retry's jittered
+// backoff moves when its next request is sent), which the host seeds from
+// the run (host.SeedGlobalRand), and runs in one process share them. The
+// built-in models draw only from the World's streams and still run in
+// parallel; a sweep of hosted strategies gets its parallelism from shards.
+var hosted sync.Mutex
 
 func runWorld(cfg Config) (*Result, error) {
 	sc := cfg.Scenario

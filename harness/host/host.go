@@ -3,8 +3,8 @@ package host
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -17,6 +17,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/sim"
 	"github.com/ctrlsim/ctrlsim/harness/trace"
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
 )
@@ -134,7 +135,8 @@ func (h *Host) RoundTrip(hr *http.Request) (*http.Response, error) {
 		c.st = newStream(h, hr.Context())
 	}
 	if !h.enqueue(c) {
-		return nil, errHostStopped
+		// An answer, not a transport error: client-go retries those.
+		return errorResponse(hr, errHostStopped), nil
 	}
 	select {
 	case resp := <-c.done:
@@ -144,7 +146,7 @@ func (h *Host) RoundTrip(hr *http.Request) (*http.Response, error) {
 	}
 }
 
-var errHostStopped = errors.New("host: the controller was stopped")
+var errHostStopped = apierrors.NewServiceUnavailable("the controller was stopped (ctrlsim host)")
 
 func (h *Host) enqueue(c *call) bool {
 	h.mu.Lock()
@@ -163,6 +165,7 @@ func (h *Host) enqueue(c *call) bool {
 // every interrupt.
 func (h *Host) settle() {
 	synctest.Wait()
+	h.reseed()
 	h.mu.Lock()
 	calls, fails := h.pending, h.failures
 	h.pending, h.failures = nil, nil
@@ -192,6 +195,20 @@ func (h *Host) settle() {
 	for _, c := range calls {
 		h.serve(c)
 	}
+}
+
+// reseed makes the draws hosted code takes from math/rand's global
+// functions until it next settles a function of where the run is. Hosted
+// code draws from them (jittered retries: retry.DefaultBackoff,
+// wait.Jitter; a reflector's watch timeout), and how many draws a wind-down
+// or a select between ready cases takes depends on scheduling: one draw
+// more anywhere would shift every later one. Reseeding at every settle
+// confines such a difference to the instant it happened at, where it only
+// reaches what the World does not see.
+func (h *Host) reseed() {
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%d/%d/%d/%s", h.w.Seed(), h.w.Elapsed(), h.w.Events(), h.ctx.Name())
+	SeedGlobalRand(f.Sum64())
 }
 
 func (c *call) key() string {
@@ -279,4 +296,7 @@ func (h *Host) close() {
 		}
 	}
 	h.inflight = nil
+	// Let the dead instance wind down now, while the World waits, rather
+	// than at some later instant alongside the living.
+	synctest.Wait()
 }
