@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: bench-compare readme-plot all build build-kcm build-upstream test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
+.PHONY: bench-compare readme-plot all build build-kcm test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
 
 all: lint test build
 
@@ -19,11 +19,6 @@ build:
 # strategies kcm and kcm-<kind> (a nested module: it needs k8s.io/kubernetes).
 build-kcm:
 	cd models/kcm && $(GO) build -ldflags '$(LDFLAGS)' -o ../../bin/ctrlsim-kcm ./cmd/ctrlsim
-
-# ctrlsim with upstream's own ReplicaSet controller as the strategy
-# upstream-replicaset (a nested module: it needs k8s.io/kubernetes).
-build-upstream:
-	cd models/upstreamrs && $(GO) build -ldflags '$(LDFLAGS)' -o ../../bin/ctrlsim-upstream ./cmd/ctrlsim
 
 # The test command CI runs. Short mode keeps it well under ten minutes on two
 # cores; the race detector runs over the engine and the controller runtime.
@@ -49,7 +44,7 @@ example:
 upstreamdiff:
 	cd models/replicaset/upstreamdiff && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 	cd models/daemonset/upstreamdiff && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
-	cd models/upstreamrs && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
+	cd models/kcm && $(GO) mod tidy -diff && $(GO) test -count=1 ./...
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
