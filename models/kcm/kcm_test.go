@@ -20,7 +20,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/digests.golden")
 
-func strategy(t *testing.T, name string) plugin.Strategy {
+func strategy(t testing.TB, name string) plugin.Strategy {
 	t.Helper()
 	for _, st := range kcm.Strategies() {
 		if st.Name == name {
@@ -31,7 +31,7 @@ func strategy(t *testing.T, name string) plugin.Strategy {
 	return plugin.Strategy{}
 }
 
-func runScenario(t *testing.T, scenario string, st plugin.Strategy, seed uint64) *run.Result {
+func runScenario(t testing.TB, scenario string, st plugin.Strategy, seed uint64) *run.Result {
 	t.Helper()
 	sc, err := workloads.Lookup(scenario)
 	require.NoError(t, err)
