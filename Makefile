@@ -24,7 +24,7 @@ build-kcm:
 # cores; the race detector runs over the engine and the controller runtime.
 test: lint
 	$(GO) test -count=1 -short $(PKGS)
-	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/
+	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/ ./harness/host/
 	$(MAKE) upstreamdiff
 	$(MAKE) example
 
