@@ -21,10 +21,12 @@ build-kcm:
 	cd models/kcm && $(GO) build -ldflags '$(LDFLAGS)' -o ../../bin/ctrlsim-kcm ./cmd/ctrlsim
 
 # The test command CI runs. Short mode keeps it well under ten minutes on two
-# cores; the race detector runs over the engine and the controller runtime.
+# cores; the race detector runs over the engine, the controller runtime and
+# the hosting of client-go code (where the World and hosted goroutines meet).
 test: lint
 	$(GO) test -count=1 -short $(PKGS)
 	$(GO) test -count=1 -short -race ./harness/sim/ ./harness/controller/ ./harness/host/
+	$(GO) test -count=1 -race -run TestHosted ./run/
 	$(MAKE) upstreamdiff
 	$(MAKE) example
 
