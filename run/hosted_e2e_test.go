@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,4 +143,52 @@ func TestHostedClientGoController(t *testing.T) {
 		t.Log(fmt.Sprintf("%+v", res.Summary.Requests), res.Summary.VirtualTime, res.Summary.ConvergenceLatency)
 	}
 	assert.Equal(t, digests[0], digests[1])
+}
+
+// burst creates twenty pods at once from twenty goroutines, as a slow-start
+// batch does, then waits for the end of the run.
+func burst(ctx context.Context, config *rest.Config) error {
+	cs, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("burst-%02d", i), Namespace: "default"},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "busybox"}}}}
+			_, _ = cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{})
+		})
+	}
+	wg.Wait()
+	<-ctx.Done()
+	return nil
+}
+
+// Requests that hosted goroutines send at once reach the API server in an
+// order made from what they ask, not from which goroutine ran first: twenty
+// concurrent creates commit in the same order run after run.
+func TestHostedConcurrentRequestsKeepOneOrder(t *testing.T) {
+	up, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	st := up.With(host.Controller("burst", []apiserver.Kind{apiserver.DaemonSets}, burst))
+	st.Name, st.WallClock = "burst", true
+	sc, err := workloads.Lookup("rs-self-heal")
+	require.NoError(t, err)
+	var orders [][]string
+	for range 5 {
+		res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: 1})
+		require.NoError(t, err)
+		var order []string
+		for _, op := range res.History {
+			if op.Client == "burst" && op.Verb == "create" {
+				order = append(order, op.Key)
+			}
+		}
+		require.Len(t, order, 20)
+		orders = append(orders, order)
+	}
+	for _, o := range orders[1:] {
+		assert.Equal(t, orders[0], o)
+	}
 }
