@@ -8,7 +8,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: bench-compare readme-plot all build build-kcm test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example
+.PHONY: bench-compare readme-plot all build build-kcm test lint vet fmt bench bench-compare chaos report fuzz clean upstreamdiff example example-operator
 
 all: lint test build
 
@@ -29,6 +29,7 @@ test: lint
 	$(GO) test -count=1 -race -run TestHosted ./run/
 	$(MAKE) upstreamdiff
 	$(MAKE) example
+	$(MAKE) example-operator
 
 # Differential tests of the models against upstream's own code (the
 # ReplicaSet ranking, the DaemonSet node rules and revision hash), in nested
@@ -42,6 +43,18 @@ example:
 	cd examples/oldest-first && $(GO) build -o ../../bin/ctrlsim-oldest-first ./cmd/ctrlsim
 	./bin/ctrlsim-oldest-first chaos --strategies example-oldest-first,upstream --scenarios rs-self-heal,rs-scale-down-deletion-cost,rs-chaos-stale-cache --seeds 3 --exit-zero --out out/example-chaos
 	./bin/ctrlsim-oldest-first compare --strategies example-oldest-first,oldest-first,upstream --scenarios rs-self-heal,rs-scale-down-deletion-cost --seeds 3 --figures none --exit-zero --out out/example-compare >/dev/null
+
+# The hosted-operator example: an ordinary controller-runtime operator in a
+# module of its own, run unmodified through harness/host. Its tests (the
+# catalog's ReplicaSet scenarios, determinism across processes, a chaos
+# sweep through the library), then its ctrlsim binary sweeps those scenarios
+# with random fault plans, next to upstream on the same plans.
+OPERATOR_SCENARIOS ?= rs-adopt-after,rs-adopt-before,rs-chaos-stale-cache,rs-hpa,rs-isolate-by-relabel,rs-node-loss,rs-orphan-delete-readopt,rs-scale-down-deletion-cost,rs-self-heal
+OPERATOR_SEEDS ?= 10
+example-operator:
+	cd examples/rs-operator && $(GO) mod tidy -diff && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd examples/rs-operator && $(GO) build -o ../../bin/ctrlsim-rs-operator ./cmd/ctrlsim
+	./bin/ctrlsim-rs-operator chaos --strategies rs-operator,upstream --scenarios $(OPERATOR_SCENARIOS) --seeds $(OPERATOR_SEEDS) --shrink-runs 20 --exit-zero --out out/operator-chaos
 
 upstreamdiff:
 	cd models/replicaset/upstreamdiff && $(GO) mod tidy -diff && $(GO) test -count=1 ./...

@@ -74,6 +74,7 @@ func NewSharedIndexInformer(lw cache.ListerWatcher, exampleObject runtime.Object
 		resyncCheck:   defaultEventHandlerResyncPeriod,
 		indexer:       sortedIndexer{cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, indexers)},
 		synced:        make(chan struct{}),
+		mu:            make(chanMutex, 1),
 	}
 }
 
@@ -93,6 +94,14 @@ var _ cache.SharedIndexInformer = (*informer)(nil)
 // handlers run on goroutines of their own): register handlers from outside
 // handlers. life guards the lifecycle; mu may be taken before life, never
 // after it.
+//
+// A handler may block while it holds mu: controller-runtime's cache reads
+// wait for their informer to sync, and an EnqueueRequestsFromMapFunc that
+// lists another kind does so inside the replay of AddEventHandler. mu is a
+// channel so that a goroutine waiting for it is durably blocked in a
+// bubble; a sync.Mutex waiter is not, and synctest.Wait, which the host
+// needs before it can answer the list the handler waits for, would never
+// return.
 type informer struct {
 	lw            cache.ListerWatcher
 	objectType    runtime.Object
@@ -100,7 +109,7 @@ type informer struct {
 	indexer       sortedIndexer
 	synced        chan struct{} // closed once the first list has been stored and dispatched
 
-	mu      sync.Mutex
+	mu      chanMutex
 	regs    []*registration // in registration order; guarded by mu
 	removed atomic.Int64    // registrations flagged as removed but still in regs
 
@@ -728,3 +737,10 @@ func sortByKey(objs []any) []any {
 	}
 	return objs
 }
+
+// chanMutex is a mutex whose waiters are durably blocked in a synctest
+// bubble when it is made there (a channel), where sync.Mutex waiters are not.
+type chanMutex chan struct{}
+
+func (m chanMutex) Lock()   { m <- struct{}{} }
+func (m chanMutex) Unlock() { <-m }
