@@ -89,7 +89,7 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 	case http.MethodPost:
 		if p.subresource == "binding" {
 			var b corev1.Binding
-			if err := json.Unmarshal(body, &b); err != nil {
+			if err := decodeInto(hr, body, &b); err != nil {
 				return answer(hr, apierrors.NewBadRequest(err.Error()))
 			}
 			req.Verb, req.Name, req.Node = apiserver.Create, b.Name, b.Target.Name
@@ -110,7 +110,7 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 		req.Verb = apiserver.Update
 		if p.subresource == "scale" {
 			var s autoscalingv1.Scale
-			if err := json.Unmarshal(body, &s); err != nil {
+			if err := decodeInto(hr, body, &s); err != nil {
 				return answer(hr, apierrors.NewBadRequest(err.Error()))
 			}
 			req.Scale = &s
@@ -137,7 +137,7 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 		req.Verb = apiserver.Delete
 		if len(body) > 0 {
 			var opts metav1.DeleteOptions
-			if err := json.Unmarshal(body, &opts); err != nil {
+			if err := decodeInto(hr, body, &opts); err != nil {
 				return answer(hr, apierrors.NewBadRequest(err.Error()))
 			}
 			req.Delete = &opts
@@ -214,6 +214,18 @@ func readBody(hr *http.Request) ([]byte, error) {
 	}
 	defer hr.Body.Close()
 	return io.ReadAll(hr.Body)
+}
+
+// decodeInto decodes a request body into a typed object: JSON as sent by
+// most clients, protobuf as kube-controller-manager's clients send by
+// default (whose bodies name their kind).
+func decodeInto(hr *http.Request, body []byte, into runtime.Object) error {
+	ct, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type"))
+	if ct == runtime.ContentTypeProtobuf {
+		_, _, err := scheme.Codecs.UniversalDeserializer().Decode(body, nil, into)
+		return err
+	}
+	return json.Unmarshal(body, into)
 }
 
 // decodeObject decodes a request body (JSON, YAML or protobuf) into the typed
