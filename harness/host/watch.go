@@ -100,6 +100,11 @@ func (h *Host) openWatch(c *call) {
 	st.key = c.rc.key
 	h.streams = append(h.streams, st)
 	opts := *c.rc.watch
+	if opts.Delay == nil {
+		// A stale cache (a watch-delay fault) reaches the watches the
+		// controller opens while it lasts, as its informers' do.
+		opts.Delay = h.ctx.WatchDelay
+	}
 	if c.rc.initialEvents {
 		// The state now, as ADDED events in key order, then a bookmark that
 		// says the initial events are over; the watch goes on from there.
