@@ -2,6 +2,7 @@ package run_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -190,5 +191,49 @@ func TestHostedConcurrentRequestsKeepOneOrder(t *testing.T) {
 	}
 	for _, o := range orders[1:] {
 		assert.Equal(t, orders[0], o)
+	}
+}
+
+// The resource metrics API (metrics.k8s.io, what an HPA reads) is served to
+// hosted clients from the scenario's load: at 3 minutes rs-hpa's frontend
+// pods use 90 % of their 100m CPU request.
+func TestHostedPodMetrics(t *testing.T) {
+	var got []byte
+	read := func(ctx context.Context, config *rest.Config) error {
+		cs, err := kubernetes.NewForConfig(config)
+		if err != nil {
+			return err
+		}
+		time.Sleep(3 * time.Minute) // virtual
+		got, err = cs.CoreV1().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/namespaces/default/pods").
+			Param("labelSelector", "tier=frontend").DoRaw(ctx)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	}
+	up, err := models.Lookup("upstream")
+	require.NoError(t, err)
+	st := up.With(host.Controller("metrics-reader", []apiserver.Kind{apiserver.DaemonSets}, read))
+	st.Name, st.WallClock = "metrics-reader", true
+	sc, err := workloads.Lookup("rs-hpa")
+	require.NoError(t, err)
+	_, err = run.Run(run.Config{Scenario: sc, Strategy: st, Seed: 1})
+	require.NoError(t, err)
+
+	var list struct {
+		Kind  string `json:"kind"`
+		Items []struct {
+			Containers []struct {
+				Usage map[string]string `json:"usage"`
+			} `json:"containers"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal(got, &list), "%s", got)
+	assert.Equal(t, "PodMetricsList", list.Kind)
+	require.NotEmpty(t, list.Items, "%s", got)
+	for _, it := range list.Items {
+		assert.Equal(t, "90m", it.Containers[0].Usage["cpu"], "%s", got)
 	}
 }

@@ -226,6 +226,9 @@ func (h *Host) serve(c *call) {
 		}
 	case c.rc.watch != nil:
 		h.openWatch(c)
+	case c.rc.local != nil:
+		resp := c.rc.local(h.api)
+		h.deliver(func() { c.done <- resp })
 	default:
 		h.inflight = append(h.inflight, c)
 		h.api.Do(c.rc.req, func(resp *apiserver.Response) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/ctrlsim/ctrlsim/harness/apiserver"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
@@ -34,6 +35,9 @@ type restCall struct {
 	// default way to fill an informer since v1.35.
 	initialEvents bool
 	now           *http.Response // answered without the simulation
+	// local is answered from the World's state at once, when the World
+	// serves the call (the resource metrics API: no latency, no history).
+	local func(*apiserver.Server) *http.Response
 	// key orders the calls that arrive while hosted code runs: it is made
 	// from what was asked, never from when or by which goroutine.
 	key string
@@ -55,6 +59,9 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 		// Event recorders: accepted, not kept (they are not part of what is
 		// checked, and a real recorder's failures only get logged).
 		return answerEvent(hr, body)
+	}
+	if p.gv.Group == "metrics.k8s.io" && p.resource == "pods" && hr.Method == http.MethodGet {
+		return podMetrics(hr, p, q, key)
 	}
 	kind, ok := apiserver.KindFor(p.gv.WithResource(p.resource))
 	if !ok {
@@ -324,4 +331,49 @@ func jsonResponse(hr *http.Request, code int, body []byte) *http.Response {
 		ContentLength: int64(len(body)),
 		Request:       hr,
 	}
+}
+
+// podMetrics answers the resource metrics API's pod list (what
+// metrics-server serves, and autoscalers read) from the World's
+// apiserver.MetricsSource; a cluster without one answers 404, as one
+// without metrics-server does.
+func podMetrics(hr *http.Request, p restPath, q url.Values, key string) *restCall {
+	ls, _, err := selectors(q)
+	if err != nil {
+		return answer(hr, err)
+	}
+	gr := schema.GroupResource{Group: "metrics.k8s.io", Resource: "pods"}
+	return &restCall{key: key, local: func(api *apiserver.Server) *http.Response {
+		if api.Metrics == nil {
+			return errorResponse(hr, apierrors.NewNotFound(gr, ""))
+		}
+		items := []map[string]any{}
+		for _, m := range api.Metrics.PodMetrics(p.namespace, ls) {
+			if p.name != "" && m.Name != p.name {
+				continue
+			}
+			var containers []map[string]any
+			for _, c := range m.Containers {
+				containers = append(containers, map[string]any{"name": c.Name,
+					"usage": map[string]string{"cpu": fmt.Sprintf("%dm", c.CPU), "memory": "0"}})
+			}
+			items = append(items, map[string]any{
+				"metadata":   map[string]string{"name": m.Name, "namespace": p.namespace},
+				"timestamp":  m.Timestamp.UTC().Format(time.RFC3339),
+				"window":     m.Window.String(),
+				"containers": containers,
+			})
+		}
+		if p.name != "" {
+			if len(items) == 0 {
+				return errorResponse(hr, apierrors.NewNotFound(gr, p.name))
+			}
+			items[0]["kind"], items[0]["apiVersion"] = "PodMetrics", p.gv.String()
+			body, _ := json.Marshal(items[0])
+			return jsonResponse(hr, http.StatusOK, body)
+		}
+		body, _ := json.Marshal(map[string]any{"kind": "PodMetricsList", "apiVersion": p.gv.String(),
+			"metadata": map[string]string{}, "items": items})
+		return jsonResponse(hr, http.StatusOK, body)
+	}}
 }
