@@ -14,9 +14,11 @@
 // The strategies:
 //
 //   - kcm: every workload kind by upstream's code (the HPA stays the model:
-//     upstream's needs a metrics API and a discovery-backed scale client);
+//     the catalog's rs-hpa names its target without an apiVersion and its
+//     pods request no CPU, and upstream's HPA then never scales, where the
+//     model knowingly resolves the group and assumes a LimitRange default);
 //   - kcm-replicaset, kcm-replicationcontroller, kcm-deployment,
-//     kcm-statefulset, kcm-daemonset: the "upstream" models with that one
+//     kcm-statefulset, kcm-daemonset, kcm-hpa: the "upstream" models with that one
 //     kind replaced by upstream's code, under the model's controller name,
 //     so that a run compares request by request with the model's (the
 //     differential tests).
@@ -27,7 +29,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/scale"
 	"k8s.io/klog/v2"
+	"k8s.io/kubernetes/pkg/controller/podautoscaler"
+	"k8s.io/kubernetes/pkg/controller/podautoscaler/metrics"
+	resourceclient "k8s.io/metrics/pkg/client/clientset/versioned/typed/metrics/v1beta1"
 	"slices"
 	"time"
 
@@ -74,10 +83,51 @@ var Controllers = []Controller{
 		return statefulset.NewStatefulSetController(ctx, f.Core().V1().Pods(), f.Apps().V1().StatefulSets(),
 			f.Core().V1().PersistentVolumeClaims(), f.Apps().V1().ControllerRevisions(), c), nil
 	})},
+	{apiserver.HorizontalPodAutoscalers, "horizontal-pod-autoscaler", hpa},
 	{apiserver.DaemonSets, "daemonset-controller", run(2, func(ctx context.Context, f informers.SharedInformerFactory, c kubernetes.Interface) (runner, error) {
 		return daemon.NewDaemonSetsController(ctx, f.Apps().V1().DaemonSets(), f.Apps().V1().ControllerRevisions(),
 			f.Core().V1().Pods(), f.Core().V1().Nodes(), c, flowcontrol.NewBackOff(time.Second, 15*time.Minute))
 	})},
+}
+
+// hpa is kube-controller-manager's start-up of the HorizontalPodAutoscaler
+// controller with its defaults (15 s sync, 5 min downscale window, 0.1
+// tolerance, 5 min CPU initialization, 30 s initial readiness delay). The
+// scale client resolves every scale subresource to autoscaling/v1 Scale
+// (the simulated API server serves no discovery) and the metrics client
+// reads the resource metrics API the host serves; custom and external
+// metrics have no source, as on a cluster without their adapters.
+func hpa(ctx context.Context, config *rest.Config) error {
+	client, err := kubernetes.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	mapper := host.RESTMapper()
+	scales, err := scale.NewForConfig(config, mapper, dynamic.LegacyAPIPathResolverFunc, scaleKinds{})
+	if err != nil {
+		return err
+	}
+	resources, err := resourceclient.NewForConfig(config)
+	if err != nil {
+		return err
+	}
+	factory := host.NewSharedInformerFactory(client, Resync)
+	c := podautoscaler.NewHorizontalController(ctx, client.CoreV1(), scales, client.AutoscalingV2(), mapper,
+		metrics.NewRESTMetricsClient(resources, nil, nil),
+		factory.Autoscaling().V2().HorizontalPodAutoscalers(), factory.Core().V1().Pods(),
+		15*time.Second, 5*time.Minute, 0.1, 5*time.Minute, 30*time.Second)
+	factory.Start(ctx.Done())
+	c.Run(ctx, 5)
+	factory.Shutdown()
+	return nil
+}
+
+// scaleKinds says every scale subresource is an autoscaling/v1 Scale, as
+// the simulated API server serves them.
+type scaleKinds struct{}
+
+func (scaleKinds) ScaleForResource(schema.GroupVersionResource) (schema.GroupVersionKind, error) {
+	return autoscalingv1.SchemeGroupVersion.WithKind("Scale"), nil
 }
 
 // runner is what every upstream controller has: Run(ctx, workers).
@@ -146,7 +196,9 @@ func Strategies() []plugin.Strategy {
 	var kinds []apiserver.Kind
 	var out []plugin.Strategy
 	for _, c := range Controllers {
-		kinds = append(kinds, c.Kind)
+		if c.Kind != apiserver.HorizontalPodAutoscalers {
+			kinds = append(kinds, c.Kind)
+		}
 		st := Replace(up, c.Kind)
 		st.Name = "kcm-" + kindName(c.Kind)
 		st.Summary = fmt.Sprintf("upstream's own %s controller (k8s.io/kubernetes v1.36.3, unmodified, hosted); the other kinds as the upstream models", c.Kind)
@@ -154,7 +206,7 @@ func Strategies() []plugin.Strategy {
 	}
 	all := Replace(up, kinds...)
 	for i, c := range all.Controllers {
-		if up, ok := Lookup(c.Kinds[0]); ok {
+		if up, ok := Lookup(c.Kinds[0]); ok && slices.Contains(kinds, up.Kind) {
 			all.Controllers[i].Name = up.Name
 		}
 	}
@@ -175,6 +227,8 @@ func kindName(k apiserver.Kind) string {
 		return "statefulset"
 	case apiserver.DaemonSets:
 		return "daemonset"
+	case apiserver.HorizontalPodAutoscalers:
+		return "hpa"
 	}
 	return string(k)
 }
