@@ -3,8 +3,10 @@ package host
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -206,8 +208,13 @@ func (h *Host) settle() {
 // confines such a difference to the instant it happened at, where it only
 // reaches what the World does not see.
 func (h *Host) reseed() {
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], h.w.Seed())
+	binary.LittleEndian.PutUint64(b[8:], uint64(h.w.Elapsed()))
+	binary.LittleEndian.PutUint64(b[16:], h.w.Events())
 	f := fnv.New64a()
-	fmt.Fprintf(f, "%d/%d/%d/%s", h.w.Seed(), h.w.Elapsed(), h.w.Events(), h.ctx.Name())
+	f.Write(b[:])
+	io.WriteString(f, h.ctx.Name())
 	SeedGlobalRand(f.Sum64())
 }
 

@@ -53,13 +53,13 @@ func decodeRequest(hr *http.Request, client string) *restCall {
 	if err != nil {
 		return answer(hr, err)
 	}
-	q := hr.URL.Query()
-	key := fmt.Sprintf("%s %s %s %x", hr.Method, hr.URL.Path, canonicalQuery(q), sha256.Sum256(body))
 	if p.resource == "events" && (p.gv.Group == "" || p.gv.Group == "events.k8s.io") {
 		// Event recorders: accepted, not kept (they are not part of what is
 		// checked, and a real recorder's failures only get logged).
 		return answerEvent(hr, body)
 	}
+	q := hr.URL.Query()
+	key := fmt.Sprintf("%s %s %s %x", hr.Method, hr.URL.Path, canonicalQuery(q), sha256.Sum256(body))
 	if p.gv.Group == "metrics.k8s.io" && p.resource == "pods" && hr.Method == http.MethodGet {
 		return podMetrics(hr, p, q, key)
 	}

@@ -413,25 +413,13 @@ func (w *World) syncWallClock(t time.Duration) (time.Duration, bool) {
 }
 
 // sleepUntil sleeps the bubble's clock to wall, or until interrupt is ready
-// (a nil channel never is), and returns the time reached. It leaves the
-// interrupt's value for the caller to take.
+// (a nil channel never is), and returns the time reached. An interrupt's
+// wake-up is put back for the loop, which serves it (interrupted, or right
+// before the event when the interrupt came at the event's own instant).
 func sleepUntil(wall time.Time, interrupt chan struct{}) time.Time {
 	if interrupt == nil {
 		time.Sleep(time.Until(wall))
 		return wall
-	}
-	select {
-	case <-interrupt:
-		// Put it back: the loop consumes it when it runs the handlers.
-		select {
-		case interrupt <- struct{}{}:
-		default:
-		}
-		if now := time.Now(); now.Before(wall) {
-			return now
-		}
-		return wall
-	default:
 	}
 	timer := time.NewTimer(time.Until(wall))
 	defer timer.Stop()

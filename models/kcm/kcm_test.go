@@ -15,6 +15,7 @@ import (
 	"github.com/ctrlsim/ctrlsim/harness/plugin"
 	"github.com/ctrlsim/ctrlsim/models/kcm"
 	"github.com/ctrlsim/ctrlsim/run"
+	"github.com/ctrlsim/ctrlsim/run/runtest"
 	"github.com/ctrlsim/ctrlsim/workloads"
 )
 
@@ -33,11 +34,7 @@ func strategy(t testing.TB, name string) plugin.Strategy {
 
 func runScenario(t testing.TB, scenario string, st plugin.Strategy, seed uint64) *run.Result {
 	t.Helper()
-	sc, err := workloads.Lookup(scenario)
-	require.NoError(t, err)
-	res, err := run.Run(run.Config{Scenario: sc, Strategy: st, Seed: seed})
-	require.NoError(t, err)
-	return res
+	return runtest.Scenario(t, scenario, st, seed, nil)
 }
 
 func checks(res *run.Result) string {
